@@ -1,0 +1,158 @@
+"""Settings: API tokens for scripts (made here, shown once), and how this Atelier keeps
+its history (mirroring, retention). The Kie key itself is never shown: only whether
+one is configured."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.actions.tokens import create_api_token, list_api_tokens, revoke_api_token
+from app.components.badges import relative_time
+from app.history.cleanup import cleanup_history
+from app.components.layout import page
+from app.pages.live import mark_visible
+from app.pages.view_data import iso
+from app.settings import get_settings
+
+
+class SettingsState(rx.State):
+    tokens: list[dict[str, str]] = []
+    new_token_name: str = ""
+    # The one moment a token is in the browser: right after its owner created it.
+    # Cleared when they dismiss it or leave the page.
+    fresh_token: str = ""
+    error: str = ""
+    history_notes: list[list[str]] = []
+
+    async def _load_tokens(self) -> None:
+        result = await list_api_tokens()
+        self.tokens = [{"id": t.id, "name": t.name, "prefix": t.prefix + "…",
+                        "created_at": iso(t.created_at), "last_used_at": iso(t.last_used_at)}
+                       for t in result.data] if result.ok else []
+
+    @rx.event
+    async def on_load(self):
+        await mark_visible(self, routes.SETTINGS)
+        self.fresh_token, self.error = "", ""
+        settings = get_settings()
+        retention = settings.history_retention_days
+        mirror = getattr(settings, "mirror_results", True)
+        self.history_notes = [
+            ["Kie provider", "demo (built-in simulator)" if settings.demo_mode
+             else "Kie.ai, key configured"],
+            ["Results", "copied into Atelier's private storage when a task succeeds"
+             if mirror else "linked at Kie only (MIRROR_RESULTS=false): they expire after "
+             f"{settings.result_retention_days:g} days"],
+            ["History", f"finished tasks older than {retention:g} days are removed hourly"
+             if retention else "kept until you delete it (HISTORY_RETENTION_DAYS unset)"],
+            ["Database", "SQLite (embedded)" if settings.is_sqlite else "PostgreSQL"],
+        ]
+        if retention:
+            preview = await cleanup_history(dry_run=True)
+            if preview.ok:
+                report = preview.data
+                self.history_notes.append([
+                    "Next cleanup", f"would delete {report.tasks:,} tasks and {report.files:,} "
+                                    f"files ({report.bytes / 1e6:,.1f} MB)"])
+        await self._load_tokens()
+
+    @rx.event
+    def set_new_token_name(self, value: str):
+        self.new_token_name = value[:200]
+
+    @rx.event
+    async def create_token(self, _form: dict):
+        result = await create_api_token(self.new_token_name)
+        if not result.ok:
+            self.error = result.message
+            return
+        self.error, self.new_token_name = "", ""
+        self.fresh_token = result.data.token
+        await self._load_tokens()
+
+    @rx.event
+    def dismiss_token(self):
+        self.fresh_token = ""
+
+    @rx.event
+    async def revoke(self, token_id: str):
+        result = await revoke_api_token(token_id)
+        await self._load_tokens()
+        return rx.toast.info(result.message) if result.ok else rx.toast.error(result.message)
+
+
+def _token_row(token) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(token["name"]),
+        rx.table.cell(rx.code(token["prefix"])),
+        rx.table.cell(relative_time(token["created_at"])),
+        rx.table.cell(rx.cond(token["last_used_at"] != "", relative_time(token["last_used_at"]),
+                              "never")),
+        rx.table.cell(rx.button("Revoke", size="1", variant="soft", color_scheme="red",
+                                on_click=SettingsState.revoke(token["id"]))),
+        class_name="token-row", data_token_name=token["name"],
+    )
+
+
+def _fresh_token() -> rx.Component:
+    return rx.cond(
+        SettingsState.fresh_token != "",
+        rx.callout.root(
+            rx.callout.text("Copy this token now: Atelier keeps only its fingerprint and "
+                            "cannot show it again."),
+            rx.flex(rx.code(SettingsState.fresh_token, id="fresh-token",
+                            style={"word_break": "break-all"}),
+                    rx.button("Copy", size="1", on_click=[
+                        rx.set_clipboard(SettingsState.fresh_token), rx.toast.info("Copied")]),
+                    rx.button("Done", size="1", variant="soft",
+                              on_click=SettingsState.dismiss_token),
+                    spacing="2", align="center", wrap="wrap"),
+            rx.callout.text("Use it as: Authorization: Bearer <token> (API docs at /api/docs)",
+                            size="1"),
+            color_scheme="green", margin_bottom="3",
+        ),
+    )
+
+
+def settings_page() -> rx.Component:
+    return page(
+        rx.heading("API tokens", size="4", margin_bottom="2"),
+        rx.text("Scripts and other tools use the JSON API with a token. Each token acts for "
+                "you; revoke one the moment it may have leaked.", size="2",
+                margin_bottom="3"),
+        _fresh_token(),
+        rx.form(
+            rx.flex(
+                rx.input(placeholder="What is it for? e.g. nightly export",
+                         value=SettingsState.new_token_name,
+                         on_change=SettingsState.set_new_token_name, id="token-name",
+                         aria_label="Token name", width="20em"),
+                rx.button("Create token", type="submit", id="create-token"),
+                spacing="2", wrap="wrap",
+            ),
+            on_submit=SettingsState.create_token, reset_on_submit=False,
+        ),
+        rx.cond(SettingsState.error != "",
+                rx.text(SettingsState.error, color_scheme="red", size="2", id="token-error")),
+        rx.cond(
+            SettingsState.tokens.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                              ("Name", "Starts with", "Created", "Last used",
+                                               "")])),
+                rx.table.body(rx.foreach(SettingsState.tokens, _token_row)),
+                variant="surface", margin_top="3", id="token-table",
+            ),
+            rx.text("No tokens yet.", size="2", color_scheme="gray", margin_top="3"),
+        ),
+        rx.heading("History", size="4", margin_top="6", margin_bottom="2"),
+        rx.table.root(
+            rx.table.body(rx.foreach(
+                SettingsState.history_notes,
+                lambda note: rx.table.row(rx.table.row_header_cell(note[0]),
+                                          rx.table.cell(note[1])))),
+            variant="surface", id="history-settings",
+        ),
+        title="Settings",
+    )

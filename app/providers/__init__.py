@@ -1,0 +1,1 @@
+"""Outbound providers. Kie.ai is the only one today."""

@@ -196,16 +196,17 @@ async def test_market_record_fields_follow_the_contract(sim: RunningSimulator) -
 
 @pytest.mark.asyncio
 async def test_intermediate_stages_are_observable(sim: RunningSimulator) -> None:
-    sim.config.time_scale = 0.01  # stages of 150 ms and more: polling sees each one
+    # Every stage lasts 0.5 s or more, so polling on a busy machine still sees each one.
     suno = {"prompt": "a song", "model": "V4", "callBackUrl": "http://callbacks.invalid/x"}
     async with client_for(sim) as client:
-        suno_id = await create(client, "/api/v1/generate", suno)
-        # Market at a slower scale (waiting lasts 100 ms or more), followed only until it generates.
+        suno_id = await create(client, "/api/v1/generate", suno, headers={"X-Sim-Time-Scale": "0.04"})
+        # Market at real speed (waiting lasts 0.5 s or more, queuing 1 s or more), so a busy
+        # machine still sees every stage; followed only until it generates (7 s at most).
         market_id = await create(
             client,
             "/api/v1/jobs/createTask",
             {"model": "google/imagen4", "input": {"prompt": "x"}},
-            headers={"X-Sim-Time-Scale": "0.2"},
+            headers={"X-Sim-Time-Scale": "1"},
         )
         suno_seen, market_seen = await asyncio.gather(
             poll_until(
@@ -213,14 +214,16 @@ async def test_intermediate_stages_are_observable(sim: RunningSimulator) -> None
                 "/api/v1/generate/record-info",
                 suno_id,
                 lambda d: d["status"] == "SUCCESS",
-                interval=0.03,
+                interval=0.1,
+                timeout=20,
             ),
             poll_until(
                 client,
                 "/api/v1/jobs/recordInfo",
                 market_id,
                 lambda d: d["state"] == "generating",
-                interval=0.02,
+                interval=0.05,
+                timeout=20,
             ),
         )
     suno_statuses = [data["status"] for data in suno_seen]
@@ -241,13 +244,18 @@ async def test_veo_times_are_strings_and_1080p_comes_after_success(sim: RunningS
     sim.config.time_scale = 0.0005
     async with client_for(sim) as client:
         task_id = await create(
-            client, "/api/v1/veo/generate", {"prompt": "a fox"}, headers={"X-Sim-Time-Scale": "0.005"}
+            client, "/api/v1/veo/generate", {"prompt": "a fox"}, headers={"X-Sim-Time-Scale": "0.02"}
         )
         early = (
             await client.get("/api/v1/veo/get-1080p-video", params={"taskId": task_id, "index": 0})
         ).json()
         seen = await poll_until(
-            client, "/api/v1/veo/record-info", task_id, lambda d: d["successFlag"] == 1, interval=0.05
+            client,
+            "/api/v1/veo/record-info",
+            task_id,
+            lambda d: d["successFlag"] == 1,
+            interval=0.05,
+            timeout=15,
         )
         late = (
             await client.get("/api/v1/veo/get-1080p-video", params={"taskId": task_id, "index": 0})
@@ -261,11 +269,16 @@ async def test_veo_times_are_strings_and_1080p_comes_after_success(sim: RunningS
 
 @pytest.mark.asyncio
 async def test_gpt4o_progress_is_a_two_decimal_string(sim: RunningSimulator) -> None:
-    sim.config.time_scale = 0.005
+    sim.config.time_scale = 0.02  # 0.6 s or more: the first look comes before the end
     async with client_for(sim) as client:
         task_id = await create(client, "/api/v1/gpt4o-image/generate", {"prompt": "a fox", "size": "3:2"})
         seen = await poll_until(
-            client, "/api/v1/gpt4o-image/record-info", task_id, lambda d: d["successFlag"] == 1, interval=0.02
+            client,
+            "/api/v1/gpt4o-image/record-info",
+            task_id,
+            lambda d: d["successFlag"] == 1,
+            interval=0.05,
+            timeout=10,
         )
     progress = [data["progress"] for data in seen]
     assert all(re.fullmatch(r"[01]\.\d\d", value) for value in progress)

@@ -20,6 +20,10 @@ config = rx.Config(
     # several backend workers; GRANIAN_WORKERS sets how many).
     state_manager_mode="redis" if settings.redis_url else "memory",
     redis_url=settings.redis_url,
+    # Pages from these origins only may open the live connection (socket.io checks the
+    # handshake's Origin) or make credentialed requests (CORS): another site cannot act
+    # with a visitor's session.
+    cors_allowed_origins=settings.allowed_origins,
     plugins=[rx.plugins.RadixThemesPlugin()],
     disable_plugins=[SitemapPlugin],
 )

@@ -8,10 +8,12 @@ import reflex as rx
 
 from app import routes
 from app.api.routes import build_api
+from app.api.security_headers import with_security_headers
 from app.engine.runtime import run_engine
 from app.pages.create import CreateState, create_page
 from app.pages.dashboard import DashboardState, dashboard_page
 from app.pages.settings_page import SettingsState, settings_page
+from app.pages.sign_in import SignInState, login_page, setup_page
 from app.pages.status import StatusState, status_page
 from app.pages.task_detail import TaskDetailState, task_detail_page
 from app.pages.tasks import TasksState, tasks_page
@@ -28,7 +30,8 @@ STYLE = {
 }
 
 app = rx.App(
-    api_transformer=build_api(),
+    # Our routes first (they mount Reflex's own), then headers on every answer.
+    api_transformer=[build_api(), with_security_headers],
     theme=rx.theme(accent_color="violet", radius="medium"),
     style=STYLE,
 )
@@ -41,4 +44,8 @@ app.add_page(dashboard_page, route=routes.DASHBOARD, title="Dashboard · Atelier
              on_load=DashboardState.on_load)
 app.add_page(settings_page, route=routes.SETTINGS, title="Settings · Atelier",
              on_load=SettingsState.on_load)
+app.add_page(login_page, route=routes.LOGIN, title="Sign in · Atelier",
+             on_load=SignInState.on_load_login)
+app.add_page(setup_page, route=routes.SETUP, title="Welcome · Atelier",
+             on_load=SignInState.on_load_setup)
 app.register_lifespan_task(run_engine)

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="only say what would be deleted")
     cleanup.add_argument("--older-than", type=_days, metavar="DAYS",
                          help="instead of HISTORY_RETENTION_DAYS")
+
+    user = commands.add_parser("create-user", help="add an account (the password is read "
+                                                   "from stdin, or asked for)")
+    user.add_argument("username", metavar="NAME")
+    user.add_argument("--admin", action="store_true",
+                      help="the first admin (only while Atelier has no account)")
     return parser
 
 
@@ -124,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings_or_exit()
     from app.store.db import get_engine
 
-    run = {"stats": _stats, "export": _export, "import": _import, "cleanup": _cleanup}
+    run = {"stats": _stats, "export": _export, "import": _import, "cleanup": _cleanup,
+           "create-user": _create_user}
     try:
         _check_sqlite_file(settings.database_url)
         db = get_engine()
@@ -288,6 +295,21 @@ def _cleanup(args: argparse.Namespace, db: sa.Engine) -> int:
     verb = "would delete" if report.dry_run else "deleted"
     print(f"{verb} {report.tasks} tasks ({report.events} events, {report.files} files, "
           f"{report.bytes} bytes) finished and created before {report.cutoff.isoformat()}")
+    return OK
+
+
+def _create_user(args: argparse.Namespace, db: sa.Engine) -> int:
+    import getpass
+
+    from app.accounts.users import create_user
+
+    # Never a flag: a password on the command line lands in shell history and `ps`.
+    password = (getpass.getpass("Password: ") if sys.stdin.isatty()
+                else sys.stdin.readline().rstrip("\n"))
+    result = asyncio.run(create_user(args.username, password, first_admin=args.admin, db=db))
+    if not result.ok:
+        raise _refused(result)
+    print(f"created {'admin' if args.admin else 'user'} {result.data.username}")
     return OK
 
 

@@ -6,6 +6,8 @@ TASK = "/task"
 STATUS = "/status"
 SETTINGS = "/settings"
 DASHBOARD = "/dashboard"
+LOGIN = "/login"
+SETUP = "/setup"
 
 
 def task_url(task_id: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     # Signs links the server hands to browsers (e.g. exports). Unset: a random key is
     # kept in ./data/secret_key. Set it when several machines serve one Atelier.
     secret_key: SecretStr | None = None
+
+    # --- accounts and access (app/accounts/) ------------------------------------
+    # One person on their own machine: no sign-in, everything is theirs. Off by default,
+    # so a server reachable by others never lets anyone in anonymously.
+    single_user: bool = False
+    # A sign-in lasts this long, then the person signs in again.
+    session_hours: PositiveFloat = 168.0
+    # This many failed sign-ins for one name (or from one address) within the window
+    # refuse further tries until the window has passed.
+    login_max_failures: int = Field(default=5, gt=0)
+    login_window_minutes: PositiveFloat = 15.0
+    # Origins (scheme://host:port) whose pages may open the live connection and make
+    # credentialed requests. Add the public address when serving other machines.
+    allowed_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000", "http://127.0.0.1:3000"]
 
     # --- Kie -----------------------------------------------------------------
     kie_api_key: str | None = None
@@ -78,6 +92,14 @@ class Settings(BaseSettings):
     poll_max_interval_seconds: PositiveFloat = 30.0
     poll_max_consecutive_errors: int = Field(default=8, gt=0)
     task_deadline_minutes: PositiveFloat = 60.0
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins_from_text(cls, value):
+        """A comma-separated environment value, as well as a JSON list."""
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod

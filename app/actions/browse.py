@@ -19,6 +19,7 @@ from app.actions.inputs import ID_MAX, is_task_id, unstorable_text
 from app.actions.result import ActionResult, ErrorKind, FieldProblem, never_raises
 from app.actions.tasks import TAG_MAX, UNSTORABLE
 from app.store.db import get_engine
+from app.store.ownership import visible
 from app.store.filters import SearchScan, TaskFilter, fts5_query
 from app.store.models import GenerationTask, TaskEvent
 from app.store.search import search_terms
@@ -385,11 +386,13 @@ async def list_generation_tasks(
 
 
 @never_raises
-async def task_events(task_id: Any, *, db: sa.Engine | None = None) -> ActionResult[list[EventPublic]]:
+async def task_events(task_id: Any, *, owner_id: str | None = None,
+                      db: sa.Engine | None = None) -> ActionResult[list[EventPublic]]:
     if not is_task_id(task_id):
         return ActionResult.invalid([FieldProblem("task_id", "must be a task id")])
     with Session(db or get_engine()) as session:
-        if session.get(GenerationTask, task_id) is None:
+        task = session.get(GenerationTask, task_id)
+        if task is None or not visible(task.owner_id, owner_id):
             return ActionResult.failure(ErrorKind.NOT_FOUND, "No such task.")
         events = session.exec(
             select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)

@@ -14,21 +14,18 @@ from app.actions.tasks import create_generation_task, wake_engine
 from app.engine.notifier import TaskChange, notifier
 from app.history.deletion import DeletedRows, delete_task_rows, remove_stored_files
 from app.store.db import get_engine
+from app.store.ownership import visible, visible_clauses
 from app.store.models import EventSource, GenerationTask, TaskBatch, utcnow
 from app.store.status import TaskStatus
 from app.store.transitions import transition
 from app.store.views import TaskPublic
 
 
-def _visible(row_owner: str | None, owner_id: str | None) -> bool:
-    return owner_id is None or row_owner in (None, owner_id)
-
-
 def _load(session: Session, task_id: Any, owner_id: str | None) -> GenerationTask | None:
     if not is_task_id(task_id):
         return None
     task = session.get(GenerationTask, task_id)
-    if task is None or not _visible(task.owner_id, owner_id):
+    if task is None or not visible(task.owner_id, owner_id):
         return None
     return task
 
@@ -102,12 +99,10 @@ async def delete_batch(batch_id: Any, *, owner_id: str | None = None,
         return ActionResult.failure(ErrorKind.NOT_FOUND, "No such batch.")
     with Session(db or get_engine()) as session:
         batch = session.get(TaskBatch, batch_id)
-        if batch is not None and not _visible(batch.owner_id, owner_id):
+        if batch is not None and not visible(batch.owner_id, owner_id):
             return ActionResult.failure(ErrorKind.NOT_FOUND, "No such batch.")
         query = sa.select(GenerationTask.id).where(GenerationTask.batch_id == batch_id)
-        if owner_id is not None:
-            query = query.where(sa.or_(GenerationTask.owner_id.is_(None),
-                                       GenerationTask.owner_id == owner_id))
+        query = query.where(*visible_clauses(GenerationTask.owner_id, owner_id))
         ids = list(session.execute(query).scalars())
         if batch is None and not ids:
             return ActionResult.failure(ErrorKind.NOT_FOUND, "No such batch.")
@@ -142,7 +137,10 @@ def _being_submitted(batch: bool = False) -> ActionResult:
 
 @never_raises
 async def run_again(task_id: Any, *, owner_id: str | None = None,
+                    new_owner_id: str | None = None,
                     db: sa.Engine | None = None) -> ActionResult[TaskPublic]:
+    """A new task with the same model, parameters and tags, owned by `new_owner_id`
+    (the person asking; defaults to `owner_id`)."""
     with Session(db or get_engine()) as session:
         task = _load(session, task_id, owner_id)
         if task is None:
@@ -150,4 +148,5 @@ async def run_again(task_id: Any, *, owner_id: str | None = None,
         api_type, params, tags = task.api_type, dict(task.params), list(task.tags)
     if not isinstance(params, dict):
         return ActionResult.invalid([FieldProblem("params", "stored parameters are unreadable")])
-    return await create_generation_task(api_type, params, tags=tags, owner_id=owner_id, db=db)
+    return await create_generation_task(api_type, params, tags=tags,
+                                        owner_id=new_owner_id or owner_id, db=db)

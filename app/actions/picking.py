@@ -27,6 +27,7 @@ from app.actions.result import ActionResult, ErrorKind, FieldProblem, never_rais
 from app.actions.tasks import TAG_MAX, TAGS_MAX
 from app.engine.notifier import TaskChange, notifier
 from app.store.db import get_engine
+from app.store.ownership import visible, visible_clauses
 from app.store.models import GenerationTask, TaskBatch
 from app.store.status import TaskStatus
 from app.store.views import TaskPublic
@@ -47,12 +48,6 @@ class BatchChoice(BaseModel):
 
 
 # --- shared checks -------------------------------------------------------------------
-
-def visible(row_owner: str | None, owner_id: str | None) -> bool:
-    """owner_id None asks for everyone's rows; a row without an owner is everyone's
-    (single-user mode). Anything else is someone else's, and answered as not found."""
-    return owner_id is None or row_owner in (None, owner_id)
-
 
 def has_refused_characters(text: str) -> bool:
     return unstorable_text(text) or any(unicodedata.category(c) in _REFUSED_CATEGORIES
@@ -100,9 +95,7 @@ def _not_found() -> ActionResult:
 
 
 def _visible_to(owner_id: str | None) -> list[sa.ColumnElement]:
-    if owner_id is None:
-        return []
-    return [sa.or_(_TASK.c.owner_id.is_(None), _TASK.c.owner_id == owner_id)]
+    return visible_clauses(_TASK.c.owner_id, owner_id)
 
 
 def _update(db: sa.Engine, where: list, values: dict) -> int:

@@ -6,6 +6,7 @@ a second implementation.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -23,6 +24,7 @@ from app.engine.notifier import TaskChange, notifier
 from app.providers.kie import KieClient, KieError
 from app.providers.kie.families import ApiFamily
 from app.store.db import get_engine
+from app.store.ownership import visible
 from app.store.models import EventSource, GenerationTask, utcnow
 from app.store.status import TaskStatus
 from app.store.transitions import record_creation
@@ -65,6 +67,15 @@ def without_field_prefix(field: str, message: str) -> str:
     return message[len(prefix):].strip() if message.startswith(prefix) else message
 
 
+def scoped_key(key: str, owner_id: str | None) -> str:
+    """The stored idempotency key: one person's key never meets another's (the column
+    is unique across everyone), so a reused key can neither return nor reveal someone
+    else's task."""
+    if owner_id is None:
+        return key
+    return "o:" + hashlib.sha256(f"{owner_id}\n{key}".encode()).hexdigest()
+
+
 def _find_by_key(session: Session, key: str) -> GenerationTask | None:
     return session.exec(select(GenerationTask).where(GenerationTask.idempotency_key == key)).first()
 
@@ -97,7 +108,7 @@ async def create_generation_task(
         return ActionResult.invalid([FieldProblem(e.field, without_field_prefix(e.field, e.message))
                                      for e in error.errors])
 
-    key = idempotency_key or uuid.uuid4().hex
+    key = scoped_key(idempotency_key or uuid.uuid4().hex, owner_id)
     with Session(db or get_engine(), expire_on_commit=False) as session:
         existing = _find_by_key(session, key)
         if existing is not None:
@@ -160,7 +171,7 @@ async def query_generation_task(
     engine = db or get_engine()
     with Session(engine, expire_on_commit=False) as session:
         task = session.get(GenerationTask, task_id)
-        if task is None or (owner_id is not None and task.owner_id not in (None, owner_id)):
+        if task is None or not visible(task.owner_id, owner_id):
             return ActionResult.failure(ErrorKind.NOT_FOUND, "No such task.")
         stale = utcnow() - task.updated_at > STALE_AFTER
         if not (refresh and stale and task.provider_task_id

@@ -1,7 +1,7 @@
 """Export downloads for the browser. A page cannot send a bearer token, so the task
-list hands out a link the server signed: it names exactly the filter on screen (and
-whose tasks), and lapses after an hour. Anyone holding the link can download that
-export until then, like a share link; nothing else can be read with it."""
+list hands out a link the server signed: it names exactly the filter on screen, whose
+tasks, and the person it was made for, and lapses after an hour. With accounts, only
+that person (signed in) can use it; in single-user mode, whoever holds it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.actions.browse import parse_task_filter
 from app.actions.result import ActionResult, ErrorKind
+from app.api.auth import request_viewer
 from app.api.tasks_api import answer
 from app.history.export import open_export
 from app.signing import sign, verify
@@ -23,7 +24,7 @@ LINK_LIFETIME_SECONDS = 3600
 PURPOSE = "export-link"
 # The filter fields a link may carry (values as text; `statuses` comma-separated).
 FIELDS = ("statuses", "api_type", "search", "created_from", "created_to", "tag", "batch_id",
-          "favourite", "owner")
+          "favourite", "owner", "for")
 
 router = APIRouter()
 
@@ -57,6 +58,9 @@ def export_by_link(request: Request):
         return _refused("This export link has lapsed: reload the task list for a new one.")
     if pairs.get("format") not in ("json", "csv"):
         return _refused("This export link is not valid.")
+    viewer = request_viewer(request)
+    if viewer is None or (viewer.user_id or "") != pairs.get("for", ""):
+        return _refused("This export link was made for someone else: sign in as them.")
     parsed = parse_task_filter(
         statuses=[s for s in pairs.get("statuses", "").split(",") if s],
         api_type=pairs.get("api_type"), search=pairs.get("search"),

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.actions.browse import parse_task_filter
 from app.actions.result import ActionResult, ErrorKind
+from app.api.auth import caller_creates_for, caller_sees
 from app.api.tasks_api import ERROR_RESPONSES, Answer, answer
 from app.history.cleanup import cleanup_history
 from app.history.export import open_export
@@ -52,7 +53,7 @@ def export_history(
     parsed = parse_task_filter(
         statuses=status, api_type=api_type, search=q, created_from=created_from,
         created_to=created_to, tag=tag, batch_id=batch_id, favourite=favourite,
-        owner_id=request.state.caller.owner_id)
+        owner_id=caller_sees(request))
     if isinstance(parsed, list):
         return answer(ActionResult.invalid(parsed))
     stream = open_export(format, get_engine(), parsed)
@@ -74,7 +75,7 @@ async def import_export(request: Request) -> JSONResponse:
     parsed = parse_document(body)
     if not parsed.ok:
         return answer(parsed)
-    return answer(await import_history(parsed.data, owner_id=request.state.caller.owner_id))
+    return answer(await import_history(parsed.data, owner_id=caller_creates_for(request)))
 
 
 @router.post("/cleanup", response_model=Answer)
@@ -83,10 +84,10 @@ async def cleanup(request: Request, dry_run: bool = False,
     """Delete finished tasks older than the retention (or `older_than_days`) with
     their events and files; `dry_run=true` only counts them. Everyone's history: a
     token tied to one owner may not run it."""
-    if request.state.caller.owner_id is not None:
+    if caller_sees(request) is not None:
         return answer(ActionResult.failure(
             ErrorKind.FORBIDDEN, "Cleanup applies to everyone's history: use a token "
-                                 "that is not tied to one owner."))
+                                 "of the admin (or one made in single-user mode)."))
     return answer(await cleanup_history(older_than_days=older_than_days, dry_run=dry_run))
 
 

@@ -5,8 +5,8 @@ never to build a path. Anything that is not a mirrored result of a readable task
 plain 404 (no hint whether the task exists). Range requests, ETag and Content-Length
 come from Starlette's FileResponse, so video can seek.
 
-Who may read is decided by `result_access`, the seam for the accounts work: override
-it (or replace its body) to check the task's owner against the person asking.
+Who may read is decided by `result_access`: the person behind the request's session
+cookie (or bearer token) may read their own tasks' results, the admin everyone's.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 from starlette.responses import FileResponse
 
+from app.accounts.viewer import Viewer
+from app.api.auth import request_viewer
 from app.results.links import RESULTS_PREFIX
 from app.results.storage import absolute
 from app.settings import get_settings
 from app.store.db import get_engine
 from app.store.models import GenerationTask, ResultFile, ResultState
+from app.store.ownership import visible
 
 logger = logging.getLogger("atelier.api")
 
@@ -38,17 +41,17 @@ class ResultAccess(Protocol):
     def may_read(self, owner_id: str | None) -> bool: ...
 
 
-class _Anyone:
-    """Until accounts exist every task belongs to the one operator; task ids are
-    random 128-bit values, so a result URL is as hard to guess as a token."""
+class _ViewerAccess:
+    def __init__(self, viewer: Viewer | None) -> None:
+        self.viewer = viewer
 
     def may_read(self, owner_id: str | None) -> bool:
-        return True
+        return self.viewer is not None and visible(owner_id, self.viewer.sees)
 
 
 def result_access(request: Request) -> ResultAccess:
-    """The ownership seam: who is asking, and which tasks they may read."""
-    return _Anyone()
+    """Who is asking, and which tasks they may read."""
+    return _ViewerAccess(request_viewer(request))
 
 
 def results_db() -> sa.Engine:

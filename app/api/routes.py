@@ -14,6 +14,7 @@ from app.api.batches_api import router as batches_router
 from app.api.export_link import router as export_link_router
 from app.api.history_api import router as history_router
 from app.api.results_api import router as results_router
+from app.api.sign_in_routes import router as sign_in_router
 from app.api.stats_api import router as stats_router
 from app.api.tasks_api import router as tasks_router
 from app.engine.callbacks import handle_callback
@@ -71,6 +72,8 @@ def build_api() -> FastAPI:
         return JSONResponse({"code": result.http_status, "msg": result.outcome.value},
                             status_code=result.http_status)
 
+    api.include_router(sign_in_router)
+
     # Every router below reads or changes the history: a bearer token is required.
     api.add_exception_handler(NotAuthenticated, not_authenticated_answer)
     authenticated = [Depends(require_token)]
@@ -78,8 +81,9 @@ def build_api() -> FastAPI:
     api.include_router(batches_router, dependencies=authenticated)
     api.include_router(history_router, dependencies=authenticated)
     api.include_router(stats_router, dependencies=authenticated)
-    # No token here: a page's <img>/<video> cannot send one (see result_access), nor
-    # can a download link (its own signature is checked instead).
+    # No bearer token needed here: a page's <img>/<video> cannot send one, nor can a
+    # download link. Both check the session cookie's owner instead (result_access,
+    # export_by_link).
     api.include_router(results_router)
     api.include_router(export_link_router)
 

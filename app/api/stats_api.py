@@ -45,7 +45,7 @@ async def models(
     """Per model: tasks, succeeded / failed / canceled, success rate (succeeded over
     finished), durations of succeeded tasks (mean, nearest-rank p50 and p95, seconds) and
     credits spent. All time unless a window is given."""
-    return answer(await model_stats(owner_id=caller.owner_id, **window, **filters))
+    return answer(await model_stats(owner_id=caller.sees, **window, **filters))
 
 
 @router.get("/daily", response_model=Answer)
@@ -56,7 +56,7 @@ async def daily(
     filters: dict[str, Any] = Depends(_filters),
 ) -> JSONResponse:
     """One row per UTC day, oldest first, days without tasks included."""
-    return answer(await daily_report(days, last_day=last_day, owner_id=caller.owner_id,
+    return answer(await daily_report(days, last_day=last_day, owner_id=caller.sees,
                                      **filters))
 
 
@@ -68,4 +68,4 @@ async def failures(
     filters: dict[str, Any] = Depends(_filters),
 ) -> JSONResponse:
     """Failed tasks counted by (fail_code, fail_message), most frequent first."""
-    return answer(await failure_reasons(limit, owner_id=caller.owner_id, **window, **filters))
+    return answer(await failure_reasons(limit, owner_id=caller.sees, **window, **filters))

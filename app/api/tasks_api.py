@@ -13,6 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app.api.auth import caller_creates_for, caller_sees
 from app.actions.browse import list_generation_tasks, task_events
 from app.actions.manage import cancel_task, delete_task, retry_unknown_submission, run_again
 from app.actions.result import ActionResult
@@ -71,12 +72,12 @@ async def catalog() -> JSONResponse:
 
 
 @router.post("/tasks", status_code=201, response_model=Answer)
-async def create_task(body: CreateTaskBody,
+async def create_task(body: CreateTaskBody, request: Request,
                       idempotency_key: str | None = Header(default=None)) -> JSONResponse:
     """Record a task; the engine submits it under the rate limit. Same key, same task."""
     result = await create_generation_task(
         body.api_type, body.params, service=body.service, tags=body.tags,
-        idempotency_key=body.idempotency_key or idempotency_key,
+        idempotency_key=body.idempotency_key or idempotency_key, owner_id=caller_creates_for(request),
     )
     return answer(result, 201)
 
@@ -100,49 +101,48 @@ async def list_tasks(
 ) -> JSONResponse:
     """One page of the caller's tasks; pass `next_cursor` back as `after` (with the same
     filters and sort) for the next page. Bad filters are named in a 400."""
-    # Set by the router's bearer-token dependency; a token tied to an owner sees only
-    # that owner's tasks.
-    owner_id = request.state.caller.owner_id
     return answer(await list_generation_tasks(
         statuses=status, api_type=api_type, search=q, created_from=created_from,
         created_to=created_to, tag=tag, batch_id=batch_id, favourite=favourite, sort=sort,
-        after=after, limit=limit, owner_id=owner_id))
+        after=after, limit=limit, owner_id=caller_sees(request)))
 
 
 @router.get("/tasks/{task_id}", response_model=Answer)
-async def get_task(task_id: str, refresh: bool = True) -> JSONResponse:
+async def get_task(task_id: str, request: Request, refresh: bool = True) -> JSONResponse:
     """The stored task, refreshed from Kie when it is running and its row is stale."""
-    return answer(await query_generation_task(task_id, refresh=refresh))
+    return answer(await query_generation_task(task_id, refresh=refresh, owner_id=caller_sees(request)))
 
 
 @router.get("/tasks/{task_id}/events", response_model=Answer)
-async def get_task_events(task_id: str) -> JSONResponse:
-    return answer(await task_events(task_id))
+async def get_task_events(task_id: str, request: Request) -> JSONResponse:
+    return answer(await task_events(task_id, owner_id=caller_sees(request)))
 
 
 @router.delete("/tasks/{task_id}", response_model=Answer)
-async def remove_task(task_id: str) -> JSONResponse:
-    return answer(await delete_task(task_id))
+async def remove_task(task_id: str, request: Request) -> JSONResponse:
+    return answer(await delete_task(task_id, owner_id=caller_sees(request)))
 
 
 @router.post("/tasks/{task_id}/cancel", response_model=Answer)
-async def stop_tracking(task_id: str) -> JSONResponse:
-    return answer(await cancel_task(task_id))
+async def stop_tracking(task_id: str, request: Request) -> JSONResponse:
+    return answer(await cancel_task(task_id, owner_id=caller_sees(request)))
 
 
 @router.post("/tasks/{task_id}/retry", response_model=Answer)
-async def retry(task_id: str) -> JSONResponse:
+async def retry(task_id: str, request: Request) -> JSONResponse:
     """For a task whose submission outcome is unknown: send it again (may charge twice)."""
-    return answer(await retry_unknown_submission(task_id))
+    return answer(await retry_unknown_submission(task_id, owner_id=caller_sees(request)))
 
 
 @router.post("/tasks/{task_id}/run-again", status_code=201, response_model=Answer)
-async def again(task_id: str) -> JSONResponse:
-    return answer(await run_again(task_id), 201)
+async def again(task_id: str, request: Request) -> JSONResponse:
+    return answer(await run_again(task_id, owner_id=caller_sees(request),
+                                  new_owner_id=caller_creates_for(request)), 201)
 
 
 @router.post("/uploads", status_code=201, response_model=Answer)
 async def upload(request: Request, name: str = Query(default="upload", max_length=255)) -> JSONResponse:
     """Stream a reference file as the raw request body (any size up to the limit; it is
     never held in memory). The file name is a label only."""
-    return answer(await upload_generation_file(request.stream(), name), 201)
+    return answer(await upload_generation_file(request.stream(), name,
+                                               owner_id=caller_creates_for(request)), 201)

@@ -5,11 +5,22 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
+from app.pages.access import SignedInState
 from app.pages.live import LiveState
 
 
 def _nav_link(label: str, href: str) -> rx.Component:
     return rx.link(label, href=href, size="3", weight="medium", underline="hover")
+
+
+def _account() -> rx.Component:
+    """Who is signed in, and a sign-out button (a form post: the cookie is HttpOnly)."""
+    return rx.el.form(
+        rx.flex(
+            rx.text(SignedInState.username, size="2", color_scheme="gray", id="signed-in-as"),
+            rx.button("Sign out", type="submit", size="1", variant="soft", id="sign-out"),
+            spacing="2", align="center"),
+        action="/auth/logout", method="post")
 
 
 def navbar() -> rx.Component:
@@ -28,6 +39,7 @@ def navbar() -> rx.Component:
                     rx.badge(LiveState.running_count.to_string() + " running",
                              color_scheme="amber", id="running-count")),
             rx.color_mode.button(size="2", variant="ghost", aria_label="Toggle dark mode"),
+            rx.cond(SignedInState.username != "", _account()),
             spacing="4", align="center", wrap="wrap",
         ),
         align="center", wrap="wrap", spacing="3", padding="10px 16px",

@@ -16,6 +16,7 @@ from app.actions.uploads import upload_generation_file
 from app.catalog import CATALOG, GROUPS, CatalogValidationError, entries_by_group, validate_request
 from app.catalog.schema import CatalogEntry, FieldSpec
 from app.components.layout import page
+from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.pages.view_data import split_tags
 from app.store.models import utcnow
@@ -115,7 +116,7 @@ async def _bytes_of(first: Any, chunks: rx.UploadChunkIterator):
         chunk = await anext(chunks, None)
 
 
-class CreateState(rx.State):
+class CreateState(SignedInState):
     api_type: str = DEFAULT_MODEL
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -162,6 +163,8 @@ class CreateState(rx.State):
 
     @rx.event
     async def on_load(self):
+        if self.viewer() is None:
+            return to_sign_in()
         await mark_visible(self, routes.CREATE)
         if not self.values:
             self._reset_form()
@@ -210,6 +213,10 @@ class CreateState(rx.State):
     async def submit(self):
         if self.submitting:
             return
+        viewer = self.viewer()
+        if viewer is None:
+            yield to_sign_in()
+            return
         entry = self._entry()
         self.submitting, self.form_error = True, ""
         yield
@@ -218,11 +225,12 @@ class CreateState(rx.State):
         try:
             if runs > 1:
                 result = await create_batch(entry.api_type, build_params(entry, self.values),
-                                            runs, tags=tags, idempotency_key=self._submit_key)
+                                            runs, tags=tags, idempotency_key=self._submit_key,
+                                            owner_id=viewer.owner_for_new)
             else:
                 result = await create_generation_task(
                     entry.api_type, build_params(entry, self.values), tags=tags,
-                    idempotency_key=self._submit_key,
+                    idempotency_key=self._submit_key, owner_id=viewer.owner_for_new,
                 )
         finally:
             self.submitting = False
@@ -247,11 +255,18 @@ class CreateState(rx.State):
     @rx.event(background=True)
     async def upload_reference(self, chunks: rx.UploadChunkIterator):
         async with self:
-            self.uploading, self.upload_progress = True, 0
+            viewer = self.viewer()
+            self.uploading, self.upload_progress = viewer is not None, 0
+        if viewer is None:
+            async for _ in chunks:  # read and dropped: nothing is kept
+                pass
+            yield to_sign_in()
+            return
         first = await anext(chunks, None)
         name = first.filename if first is not None else "upload"
         try:
-            result = await upload_generation_file(_bytes_of(first, chunks), name)
+            result = await upload_generation_file(_bytes_of(first, chunks), name,
+                                                  owner_id=viewer.owner_for_new)
         finally:
             # Reflex wants every chunk read, even after a refusal (nothing is kept).
             async for _ in chunks:

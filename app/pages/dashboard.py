@@ -12,6 +12,7 @@ import reflex as rx
 from app import routes
 from app.actions.stats import daily_report, failure_reasons, model_stats
 from app.components.layout import page
+from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.pages.view_data import model_name
 
@@ -34,7 +35,7 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
-class DashboardState(rx.State):
+class DashboardState(SignedInState):
     window: str = "30"
     models: list[dict[str, str]] = []
     # Chart data keeps numbers: recharts plots them.
@@ -46,12 +47,16 @@ class DashboardState(rx.State):
     _loaded_at: float = 0.0
 
     async def _load(self) -> None:
+        viewer = self.viewer()
+        if viewer is None:
+            self.error = "You are signed out: reload the page to sign in."
+            return
         self._loaded_at = time.monotonic()
         days = int(self.window) if self.window.isdigit() else 30
         since = datetime.now(timezone.utc) - timedelta(days=days)
-        per_model = await model_stats(created_from=since)
-        per_day = await daily_report(days)
-        reasons = await failure_reasons(10, created_from=since)
+        per_model = await model_stats(created_from=since, owner_id=viewer.sees)
+        per_day = await daily_report(days, owner_id=viewer.sees)
+        reasons = await failure_reasons(10, created_from=since, owner_id=viewer.sees)
         problem = next((r.message for r in (per_model, per_day, reasons) if not r.ok), "")
         self.error = problem
         if problem:
@@ -80,6 +85,8 @@ class DashboardState(rx.State):
 
     @rx.event
     async def on_load(self):
+        if self.viewer() is None:
+            return to_sign_in()
         await mark_visible(self, routes.DASHBOARD)
         await self._load()
 

@@ -13,30 +13,53 @@ import asyncio
 import json
 
 import reflex as rx
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from app.actions.browse import count_active
 from app.engine.notifier import TaskChange, notifier
 from app import routes
+from app.pages.access import SignedInState
 from app.pages.view_data import model_name
 from app.settings import get_settings
 from app.store.db import get_engine, load_detached
 from app.store.models import GenerationTask
+from app.store.ownership import visible
 
 IDLE_CHECK_SECONDS = 15.0
 # Tabs (client tokens) with a watcher in this process. Kept here, not in the state: with
 # Redis, state outlives a process, and a flag left by a dead process would stop the
 # tab's new process from ever watching again.
 _WATCHED_TABS: set[str] = set()
-# The running count after the latest change, computed once for all of this process's
-# tabs: every watcher hears the same change object, and would run the same COUNT.
-_count_after: tuple[TaskChange | None, int] = (None, 0)
+# The running counts after the latest change, computed once per owner filter for all of
+# this process's tabs: every watcher hears the same change object.
+_counts_after: tuple[TaskChange | None, dict[str | None, int]] = (None, {})
 
 
-def _running_count_after(change: TaskChange) -> int:
-    global _count_after
-    if _count_after[0] is not change:
-        _count_after = (change, count_active())
-    return _count_after[1]
+def _running_count_after(change: TaskChange, sees: str | None) -> int:
+    global _counts_after
+    if _counts_after[0] is not change:
+        _counts_after = (change, {})
+    counts = _counts_after[1]
+    if sees not in counts:
+        counts[sees] = count_active(owner_id=sees)
+    return counts[sees]
+
+
+def _visible_changes(burst: list[TaskChange], sees: str | None) -> list[TaskChange]:
+    """The changes this viewer may hear of. The engine publishes without the owner (it
+    knows only the task id), so unknown owners are read in one query."""
+    if sees is None:
+        return burst
+    unknown = {item.task_id for item in burst if item.owner_id is None}
+    owners: dict[str, str | None] = {}
+    if unknown:
+        with Session(get_engine()) as session:
+            owners = dict(session.execute(
+                sa.select(GenerationTask.id, GenerationTask.owner_id)
+                .where(GenerationTask.id.in_(unknown))).all())
+    return [item for item in burst
+            if visible(item.owner_id or owners.get(item.task_id), sees)]
 
 
 def _connected(token: str) -> bool:
@@ -57,7 +80,7 @@ def _notify_script(title: str, body: str) -> str:
     )
 
 
-class LiveState(rx.State):
+class LiveState(SignedInState):
     running_count: int = 0
     demo_mode: bool = False
     _title_sent: str = ""
@@ -86,7 +109,7 @@ class LiveState(rx.State):
                 return
             _WATCHED_TABS.add(token)
             self.demo_mode = get_settings().demo_mode
-            self.running_count = count_active()
+            self.running_count = count_active(owner_id=self.sees())
         try:
             async with notifier.listen() as changes:
                 while True:
@@ -101,7 +124,13 @@ class LiveState(rx.State):
                     while not changes.empty():
                         burst.append(changes.get_nowait())
                     async with self:
-                        self.running_count = _running_count_after(burst[-1])
+                        # Asked again each time: a sign-out or a disabled account
+                        # stops the updates at once.
+                        sees = self.sees()
+                        burst = _visible_changes(burst, sees)
+                        if not burst:
+                            continue
+                        self.running_count = _running_count_after(burst[-1], sees)
                         await self._refresh_visible_page()
                         title = self.title_prefix + "Atelier"
                         title_changed, self._title_sent = title != self._title_sent, title

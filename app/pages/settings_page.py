@@ -11,12 +11,14 @@ from app.actions.tokens import create_api_token, list_api_tokens, revoke_api_tok
 from app.components.badges import relative_time
 from app.history.cleanup import cleanup_history
 from app.components.layout import page
+from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
+from app.pages.people import PeopleState, people_section
 from app.pages.view_data import iso
 from app.settings import get_settings
 
 
-class SettingsState(rx.State):
+class SettingsState(SignedInState):
     tokens: list[dict[str, str]] = []
     new_token_name: str = ""
     # The one moment a token is in the browser: right after its owner created it.
@@ -26,13 +28,20 @@ class SettingsState(rx.State):
     history_notes: list[list[str]] = []
 
     async def _load_tokens(self) -> None:
-        result = await list_api_tokens()
+        viewer = self.viewer()
+        result = await list_api_tokens(owner_id=viewer.owner_for_new) if viewer else None
+        if result is None:
+            self.tokens = []
+            return
         self.tokens = [{"id": t.id, "name": t.name, "prefix": t.prefix + "…",
                         "created_at": iso(t.created_at), "last_used_at": iso(t.last_used_at)}
                        for t in result.data] if result.ok else []
 
     @rx.event
     async def on_load(self):
+        viewer = self.viewer()
+        if viewer is None:
+            return to_sign_in()
         await mark_visible(self, routes.SETTINGS)
         self.fresh_token, self.error = "", ""
         settings = get_settings()
@@ -48,7 +57,7 @@ class SettingsState(rx.State):
              if retention else "kept until you delete it (HISTORY_RETENTION_DAYS unset)"],
             ["Database", "SQLite (embedded)" if settings.is_sqlite else "PostgreSQL"],
         ]
-        if retention:
+        if retention and viewer.is_admin:  # cleanup spans everyone's history
             preview = await cleanup_history(dry_run=True)
             if preview.ok:
                 report = preview.data
@@ -56,6 +65,8 @@ class SettingsState(rx.State):
                     "Next cleanup", f"would delete {report.tasks:,} tasks and {report.files:,} "
                                     f"files ({report.bytes / 1e6:,.1f} MB)"])
         await self._load_tokens()
+        if viewer.is_admin and not self.single_user:
+            await (await self.get_state(PeopleState)).load()
 
     @rx.event
     def set_new_token_name(self, value: str):
@@ -63,7 +74,10 @@ class SettingsState(rx.State):
 
     @rx.event
     async def create_token(self, _form: dict):
-        result = await create_api_token(self.new_token_name)
+        viewer = self.viewer()
+        if viewer is None:
+            return to_sign_in()
+        result = await create_api_token(self.new_token_name, owner_id=viewer.owner_for_new)
         if not result.ok:
             self.error = result.message
             return
@@ -77,7 +91,10 @@ class SettingsState(rx.State):
 
     @rx.event
     async def revoke(self, token_id: str):
-        result = await revoke_api_token(token_id)
+        viewer = self.viewer()
+        if viewer is None:
+            return to_sign_in()
+        result = await revoke_api_token(token_id, owner_id=viewer.owner_for_new)
         await self._load_tokens()
         return rx.toast.info(result.message) if result.ok else rx.toast.error(result.message)
 
@@ -146,6 +163,7 @@ def settings_page() -> rx.Component:
             ),
             rx.text("No tokens yet.", size="2", color_scheme="gray", margin_top="3"),
         ),
+        rx.cond(SignedInState.is_admin & ~SignedInState.single_user, people_section()),
         rx.heading("History", size="4", margin_top="6", margin_bottom="2"),
         rx.table.root(
             rx.table.body(rx.foreach(

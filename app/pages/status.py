@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.components.layout import page
+from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.engine import metrics
 from app.engine.runtime import callback_base_url, get_runtime
@@ -17,7 +18,7 @@ def _callbacks_received() -> int:
                    for sample in family.samples if sample.name.endswith("_total")))
 
 
-class StatusState(rx.State):
+class StatusState(SignedInState):
     mode: str = ""
     key_configured: bool = False
     credits: str = ""
@@ -30,6 +31,8 @@ class StatusState(rx.State):
 
     @rx.event
     async def on_load(self):
+        if self.viewer() is None:
+            return to_sign_in()
         await mark_visible(self, routes.STATUS)
         runtime = get_runtime()
         settings = runtime.settings

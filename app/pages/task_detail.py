@@ -13,6 +13,7 @@ from app.actions.picking import select_result, set_favourite, set_tags
 from app.actions.tasks import query_generation_task
 from app.components.badges import progress_bar, relative_time, status_badge
 from app.components.layout import page
+from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.pages.view_data import event_row, iso, split_tags, task_row
 from app.store.views import ResultPublic, TaskPublic
@@ -40,7 +41,7 @@ def _result_view(result: ResultPublic, task: TaskPublic) -> dict[str, str]:
             "expires": "" if result.mirrored else iso(task.provider_expires_at)}
 
 
-class TaskDetailState(rx.State):
+class TaskDetailState(SignedInState):
     task: dict[str, str] = {}
     params_json: str = ""
     # One entry per result: url, position, chosen ("1" for the picked one).
@@ -55,7 +56,7 @@ class TaskDetailState(rx.State):
         return self.router.url.query_parameters.get("id", "")
 
     async def _load(self, refresh: bool) -> None:
-        result = await query_generation_task(self._task_id(), refresh=refresh)
+        result = await query_generation_task(self._task_id(), refresh=refresh, owner_id=self.sees())
         if not result.ok:
             self.not_found, self.task, self.results, self.events = True, {}, [], []
             return
@@ -71,11 +72,13 @@ class TaskDetailState(rx.State):
         self.extra_results = [[role, url] for role, urls in task.extra_outputs.items()
                               for url in urls]
         self.advice = FAILURE_ADVICE.get(task.fail_code or "", DEFAULT_ADVICE)
-        events = await task_events(task.id)
+        events = await task_events(task.id, owner_id=self.sees())
         self.events = [event_row(e) for e in events.data] if events.ok else []
 
     @rx.event
     async def on_load(self):
+        if self.viewer() is None:
+            return to_sign_in()
         await mark_visible(self, routes.TASK)
         await self._load(refresh=True)
 
@@ -86,7 +89,7 @@ class TaskDetailState(rx.State):
 
     @rx.event
     async def toggle_favourite(self):
-        result = await set_favourite(self._task_id(), self.task.get("favourite", "") == "")
+        result = await set_favourite(self._task_id(), self.task.get("favourite", "") == "", owner_id=self.sees())
         await self._load(refresh=False)
         if not result.ok:
             return rx.toast.error(result.message)
@@ -97,7 +100,7 @@ class TaskDetailState(rx.State):
 
     @rx.event
     async def save_tags(self):
-        result = await set_tags(self._task_id(), split_tags(self.tags_text))
+        result = await set_tags(self._task_id(), split_tags(self.tags_text), owner_id=self.sees())
         await self._load(refresh=False)
         return rx.toast.info("Tags saved") if result.ok else rx.toast.error(result.message)
 
@@ -105,33 +108,37 @@ class TaskDetailState(rx.State):
     async def choose(self, position: str):
         chosen = next((r for r in self.results if r["position"] == position), None)
         picked = None if chosen and chosen["chosen"] else int(position)
-        result = await select_result(self._task_id(), picked)
+        result = await select_result(self._task_id(), picked, owner_id=self.sees())
         await self._load(refresh=False)
         if not result.ok:
             return rx.toast.error(result.message)
 
     @rx.event
     async def stop_tracking(self):
-        result = await cancel_task(self._task_id())
+        result = await cancel_task(self._task_id(), owner_id=self.sees())
         await self._load(refresh=False)
         return rx.toast.info("Stopped tracking") if result.ok else rx.toast.error(result.message)
 
     @rx.event
     async def retry(self):
-        result = await retry_unknown_submission(self._task_id())
+        result = await retry_unknown_submission(self._task_id(), owner_id=self.sees())
         await self._load(refresh=False)
         return rx.toast.info("Queued again") if result.ok else rx.toast.error(result.message)
 
     @rx.event
     async def delete(self):
-        result = await delete_task(self._task_id())
+        result = await delete_task(self._task_id(), owner_id=self.sees())
         if not result.ok:
             return rx.toast.error(result.message)
         return [rx.toast.info("Task deleted"), rx.redirect(routes.TASKS)]
 
     @rx.event
     async def again(self):
-        result = await run_again(self._task_id())
+        viewer = self.viewer()
+        if viewer is None:
+            return to_sign_in()
+        result = await run_again(self._task_id(), owner_id=viewer.sees,
+                                 new_owner_id=viewer.owner_for_new)
         if not result.ok:
             return rx.toast.error(result.message)
         return [rx.toast.success("Queued again with the same parameters"),

@@ -16,6 +16,7 @@ from app.api.export_link import export_link
 from app.catalog import CATALOG
 from app.components.badges import progress_bar, relative_time, status_badge
 from app.components.layout import page
+from app.pages.access import NOBODY, SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.pages.view_data import STATUS_LABELS, model_name, task_row
 
@@ -52,7 +53,7 @@ def _as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-class TasksState(rx.State):
+class TasksState(SignedInState):
     rows: list[dict[str, str]] = []
     chip: str = "all"
     model: str = ""
@@ -75,12 +76,16 @@ class TasksState(rx.State):
     _pages: int = 1
 
     async def _load(self, append: bool = False) -> None:
+        viewer = self.viewer()
         filters = self._filters()
-        result = await list_generation_tasks(
+        result = await list_generation_tasks(owner_id=self.sees(),
             **filters, sort=self.sort, limit=PAGE_SIZE * (1 if append else self._pages),
             after=self.next_cursor if append else None)
         as_text = {"statuses": ",".join(filters["statuses"]),
                    **{k: _as_text(v) for k, v in filters.items() if k != "statuses"}}
+        # The link names whose tasks and whom it is for; only that person can use it.
+        as_text.update(owner=viewer.sees or "" if viewer else NOBODY,
+                       **{"for": viewer.user_id or "" if viewer else NOBODY})
         self.export_csv = export_link("csv", as_text)
         self.export_json = export_link("json", as_text)
         await self._load_batch()
@@ -107,7 +112,7 @@ class TasksState(rx.State):
         if not self.batch_id:
             self.batch = {}
             return
-        result = await batch_status(self.batch_id)
+        result = await batch_status(self.batch_id, owner_id=self.sees())
         if not result.ok:
             self.batch = {}
             return
@@ -122,6 +127,8 @@ class TasksState(rx.State):
 
     @rx.event
     async def on_load(self):
+        if self.viewer() is None:
+            return to_sign_in()
         await mark_visible(self, routes.TASKS)
         self._pages = 1
         wanted = self.router.url.query_parameters.get("batch", "")
@@ -130,7 +137,7 @@ class TasksState(rx.State):
 
     @rx.event
     async def cancel_batch(self):
-        result = await cancel_batch(self.batch_id)
+        result = await cancel_batch(self.batch_id, owner_id=self.sees())
         await self._load()
         return rx.toast.info(result.message) if result.ok else rx.toast.error(result.message)
 

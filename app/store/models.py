@@ -271,3 +271,42 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _timestamp(nullable=False, default_now=True)
     last_used_at: datetime | None = _timestamp()
     revoked_at: datetime | None = _timestamp()
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who signs in. The password is kept only as an argon2 hash; a personal
+    Kie key only encrypted (app/accounts/kie_keys.py)."""
+
+    __tablename__ = "user_account"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    username: str = Field(max_length=40, unique=True)
+    password_hash: str = Field(max_length=255)
+    is_admin: bool = Field(default=False)
+    disabled: bool = Field(default=False)
+    kie_key_encrypted: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _timestamp(nullable=False, default_now=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept."""
+
+    __tablename__ = "user_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=32, index=True)
+    created_at: datetime = _timestamp(nullable=False, default_now=True)
+    expires_at: datetime = _timestamp(nullable=False)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One failed sign-in, kept for the throttle's window (app/accounts/throttle.py)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (sa.Index("ix_login_attempt_username_at", "username", "at"),
+                      sa.Index("ix_login_attempt_address_at", "address", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40)
+    address: str = Field(max_length=64)
+    at: datetime = _timestamp(nullable=False, default_now=True)

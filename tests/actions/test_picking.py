@@ -232,8 +232,11 @@ async def test_someone_elses_task_is_not_found_and_unchanged(db_engine):
 
     assert (await set_favourite(task_id, True, owner_id="alice", db=db_engine)).ok
     assert (await select_result(task_id, 0, owner_id="alice", db=db_engine)).ok
-    # A task without an owner (single-user mode) is everyone's.
-    assert (await set_tags(add_task(db_engine), ["x"], owner_id="alice", db=db_engine)).ok
+    # A task without an owner (made in single-user mode) is the admin's, not alice's.
+    unowned = add_task(db_engine)
+    refused = await set_tags(unowned, ["x"], owner_id="alice", db=db_engine)
+    assert refused.error_kind is ErrorKind.NOT_FOUND
+    assert (await set_tags(unowned, ["x"], owner_id=None, db=db_engine)).ok
 
 
 @pytest.mark.parametrize("task_id", [UNKNOWN, "../etc", "", None, 5])

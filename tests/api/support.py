@@ -16,7 +16,7 @@ from app.actions.tokens import TOKEN_PREFIX, hash_token
 from app.api.routes import build_api
 from app.settings import get_settings
 from app.store import db as store_db
-from app.store.models import ApiToken
+from app.store.models import ApiToken, UserAccount
 from tests.databases import migrate_to_head
 
 
@@ -44,9 +44,14 @@ def api_app_for(workdir: Path, database_url: str | None = None, **env: str) -> I
 
 def bearer_headers(db: sa.Engine | None = None, owner_id: str | None = None) -> dict[str, str]:
     """An `Authorization` header with a new live API token in `db` (default: the
-    settings' database), as the Settings page would have created it."""
+    settings' database), as the Settings page would have created it: for `owner_id`'s
+    account (made, as a plain user, if missing), or single-user mode's (None)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with Session(db or store_db.get_engine()) as session:
+        if owner_id is not None and session.get(UserAccount, owner_id) is None:
+            # A token acts for a live account: the owner must exist (a plain user).
+            session.add(UserAccount(id=owner_id, username=owner_id[:40],
+                                    password_hash="unusable", is_admin=False))
         session.add(ApiToken(name="test", token_hash=hash_token(token), prefix=token[:10],
                              owner_id=owner_id))
         session.commit()

@@ -15,11 +15,20 @@ from sqlmodel import Session
 from app.api.export_link import LINK_LIFETIME_SECONDS, export_link
 from app.store.db import get_engine
 from app.store.status import TaskStatus
+from tests.api.support import api_app_for
 from tests.factories import make_task
 
 
 @pytest.fixture(scope="module")
-def client(api_app):
+def single_user_app(tmp_path_factory):
+    """Single-user mode: whoever holds a link may use it (with accounts, only the person
+    it was made for: tests/accounts)."""
+    with api_app_for(tmp_path_factory.mktemp("export"), SINGLE_USER="true") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def client(single_user_app):
     with Session(get_engine()) as session:
         session.add_all([
             make_task(prompt="a kite over dunes", params={"prompt": "a kite over dunes"},
@@ -30,7 +39,7 @@ def client(api_app):
                       status=TaskStatus.SUCCEEDED),
         ])
         session.commit()
-    with TestClient(api_app) as client:
+    with TestClient(single_user_app) as client:
         yield client
 
 

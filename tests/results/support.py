@@ -190,6 +190,11 @@ def task_row(db: sa.Engine, task_id: str) -> GenerationTask:
         return session.get(GenerationTask, task_id)
 
 
+class _Everyone:
+    def may_read(self, owner_id: str | None) -> bool:
+        return True
+
+
 @contextlib.contextmanager
 def results_server(db: sa.Engine, storage: Path, access=None) -> Iterator[str]:
     """Atelier's results route alone, on loopback, reading this test's database and
@@ -202,7 +207,8 @@ def results_server(db: sa.Engine, storage: Path, access=None) -> Iterator[str]:
     api.include_router(router)
     api.dependency_overrides[results_db] = lambda: db
     api.dependency_overrides[storage_dir] = lambda: storage
-    if access is not None:
-        api.dependency_overrides[result_access] = lambda: access
+    # Anyone may read unless the test says otherwise: these tests are about serving;
+    # who may read is tested with real accounts in tests/accounts.
+    api.dependency_overrides[result_access] = lambda: access or _Everyone()
     with serving_app_sync(api) as base_url:
         yield base_url

@@ -32,6 +32,8 @@ async def test_results_are_mirrored_and_served_byte_identical(db_engine, databas
                                                               monkeypatch):
     storage = tmp_path / "files"
     monkeypatch.setenv("STORAGE_DIR", str(storage))  # read by the served API below
+    # The tasks have no owner: single-user mode, where the one person reads them all.
+    monkeypatch.setenv("SINGLE_USER", "true")
     async with engine_rig(db_engine, storage_dir=storage, mirror_results=True) as rig, \
             notifier.listen() as changes:
         kinds = {}

@@ -1,0 +1,101 @@
+"""Sign-in, sign-out and first-run setup as plain form posts.
+
+They are HTTP routes, not Reflex events, so the session cookie can be HttpOnly: set by
+the server, sent by the browser with every request and with the live connection's
+handshake, and never readable by the page's scripts nor carried in websocket frames.
+Each answers with a redirect (303) to the page to show next; a refusal names what went
+wrong in the query string (`?error=…`), never the password or whether a name exists.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from app import routes
+from app.accounts.sessions import COOKIE_NAME, end_session, token_from_cookie_header
+from app.accounts.sign_in import sign_in
+from app.accounts.users import create_user, has_users
+from app.actions.result import ErrorKind
+from app.loopback import is_loopback_host
+from app.settings import get_settings
+
+router = APIRouter(prefix="/auth", include_in_schema=False)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def origin_allowed(request: Request) -> bool:
+    """A browser's form post names its page's origin: it must be this server or one of
+    ALLOWED_ORIGINS (stops another site from signing a visitor in or out)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser's form post (curl, a script): nothing to forge
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return origin.rstrip("/") in {own, *get_settings().allowed_origins}
+
+
+def _to(path: str, **query: str) -> RedirectResponse:
+    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
+
+
+def _signed_in(request: Request, token: str) -> RedirectResponse:
+    response = _to(routes.CREATE)
+    response.set_cookie(COOKIE_NAME, token, max_age=int(get_settings().session_hours * 3600),
+                        httponly=True, samesite="lax", secure=request.url.scheme == "https",
+                        path="/")
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> RedirectResponse:
+    if not origin_allowed(request):
+        return _to(routes.LOGIN, error="origin")
+    form = await request.form()
+    result = await sign_in(form.get("username"), form.get("password"), client_address(request))
+    if result.ok:
+        return _signed_in(request, result.data)
+    if result.error_kind is ErrorKind.RATE_LIMITED:
+        return _to(routes.LOGIN, error="throttled")
+    if result.error_kind is ErrorKind.INVALID_PARAMS:
+        return _to(routes.LOGIN, error="missing")
+    return _to(routes.LOGIN, error="wrong")
+
+
+@router.post("/logout")
+async def logout(request: Request) -> RedirectResponse:
+    if not origin_allowed(request):
+        return _to(routes.CREATE)
+    token = token_from_cookie_header(request.headers.get("cookie"))
+    if token:
+        await run_in_threadpool(end_session, token)
+    response = _to(routes.LOGIN, note="signed-out")
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+@router.post("/setup")
+async def setup(request: Request) -> RedirectResponse:
+    """The first admin account. Open only while there is none, and only to a browser on
+    this machine: on a server, the first one to arrive must not become its admin
+    (there, create it with `python -m app.cli create-user NAME --admin`)."""
+    if get_settings().single_user or await run_in_threadpool(has_users):
+        return _to(routes.LOGIN)
+    if not origin_allowed(request):
+        return _to(routes.SETUP, error="origin")
+    if not is_loopback_host(client_address(request)):
+        return _to(routes.SETUP, error="not-local")
+    form = await request.form()
+    if form.get("password") != form.get("password_again"):
+        return _to(routes.SETUP, error="mismatch")
+    created = await create_user(form.get("username"), form.get("password"), first_admin=True)
+    if not created.ok:
+        field = created.field_errors[0].field if created.field_errors else "conflict"
+        return _to(routes.SETUP, error=field)
+    result = await sign_in(form.get("username"), form.get("password"), client_address(request))
+    return _signed_in(request, result.data) if result.ok else _to(routes.LOGIN)

@@ -6,6 +6,7 @@ refusal differs (it says how long to wait).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ WRONG = "Wrong name or password."
 
 @never_raises
 async def sign_in(username: Any, password: Any, address: str, *,
-                  db: sa.Engine | None = None) -> ActionResult[str]:
+                  db: sa.Engine | None = None, now: datetime | None = None) -> ActionResult[str]:
     """The new session's token, or a failure a person can read."""
     name = normalize_username(username)[:40]
     if not name:
@@ -32,7 +33,7 @@ async def sign_in(username: Any, password: Any, address: str, *,
     if not isinstance(password, str) or not password:
         return ActionResult.invalid([FieldProblem("password", "is required")])
     engine = db or get_engine()
-    now = utcnow()
+    now = now or utcnow()
     with Session(engine) as session:
         wait = seconds_locked(session, name, address[:64], now)
         if wait:

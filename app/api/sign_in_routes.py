@@ -16,7 +16,9 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app import routes
-from app.accounts.sessions import COOKIE_NAME, end_session, token_from_cookie_header
+from app.accounts.kie_keys import set_personal_kie_key
+from app.accounts.sessions import (COOKIE_NAME, end_session, token_from_cookie_header,
+                                   viewer_for_token)
 from app.accounts.sign_in import sign_in
 from app.accounts.users import create_user, has_users
 from app.actions.result import ErrorKind
@@ -77,6 +79,23 @@ async def logout(request: Request) -> RedirectResponse:
     response = _to(routes.LOGIN, note="signed-out")
     response.delete_cookie(COOKIE_NAME, path="/")
     return response
+
+
+@router.post("/kie-key")
+async def save_kie_key(request: Request) -> RedirectResponse:
+    """A person's own Kie key (an empty one removes it). A form post like sign-in, so
+    the key travels once, over HTTP, and never through the page's live connection."""
+    if not origin_allowed(request):
+        return _to(routes.SETTINGS, kie_key="origin")
+    viewer = await run_in_threadpool(
+        viewer_for_token, token_from_cookie_header(request.headers.get("cookie")))
+    if viewer is None or viewer.user_id is None:
+        return _to(routes.LOGIN)
+    form = await request.form()
+    result = await set_personal_kie_key(viewer.user_id, form.get("kie_key", ""))
+    if not result.ok:
+        return _to(routes.SETTINGS, kie_key="invalid")
+    return _to(routes.SETTINGS, kie_key="saved" if result.data else "removed")
 
 
 @router.post("/setup")

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.accounts.kie_keys import personal_kie_key
 from app.engine import metrics
 from app.engine.apply import apply_snapshot, describe_elapsed, fail_task
 from app.engine.claims import (
@@ -346,13 +347,21 @@ class Engine:
             # (`_job_done` then wakes the loop if it waited for this slot.)
             self.limiter.settle(slot)
 
+    def _personal_key(self, owner_id: str | None) -> str | None:
+        """The owner's own Kie key, if they set one (None: the client's shared key). In
+        demo mode the simulator stands in for Kie, and takes only the shared key."""
+        if self.settings.demo_mode:
+            return None
+        return personal_kie_key(owner_id, db=self.db)
+
     async def _send_create(self, task_id: str) -> None:
         task = load_detached(self.db, GenerationTask, task_id)
         family = ApiFamily(task.api_family)
         started = time.monotonic()
         try:
             provider_id = await self.client.create_task(
-                family, task.provider_body, callback_url=self._callback_url(task)
+                family, task.provider_body, callback_url=self._callback_url(task),
+                api_key=self._personal_key(task.owner_id),
             )
         except KieRateLimitedError:
             metrics.SUBMISSIONS.labels("rate_limited").inc()
@@ -472,7 +481,8 @@ class Engine:
         metrics.STATUS_QUERIES.inc()
         sent_at = utcnow()
         try:
-            snapshot = await self.client.get_task(ApiFamily(task.api_family), task.provider_task_id)
+            snapshot = await self.client.get_task(ApiFamily(task.api_family), task.provider_task_id,
+                                                  api_key=self._personal_key(task.owner_id))
         except KieError as error:
             metrics.QUERY_ERRORS.labels(error.kind).inc()
             self._on_poll_error(task, error)

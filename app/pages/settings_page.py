@@ -14,8 +14,17 @@ from app.components.layout import page
 from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.pages.people import PeopleState, people_section
+from app.accounts.kie_keys import has_personal_kie_key
 from app.pages.view_data import iso
 from app.settings import get_settings
+
+
+KIE_KEY_NOTES = {
+    "saved": "Your Kie key is saved (encrypted). Your new tasks use it.",
+    "removed": "Your Kie key is removed: your tasks use the shared key.",
+    "invalid": "That is not a Kie key: paste it from Kie's dashboard, without spaces.",
+    "origin": "That request came from another site and was refused.",
+}
 
 
 class SettingsState(SignedInState):
@@ -26,6 +35,8 @@ class SettingsState(SignedInState):
     fresh_token: str = ""
     error: str = ""
     history_notes: list[list[str]] = []
+    personal_key_set: bool = False
+    kie_key_note: str = ""
 
     async def _load_tokens(self) -> None:
         viewer = self.viewer()
@@ -65,6 +76,9 @@ class SettingsState(SignedInState):
                     "Next cleanup", f"would delete {report.tasks:,} tasks and {report.files:,} "
                                     f"files ({report.bytes / 1e6:,.1f} MB)"])
         await self._load_tokens()
+        self.personal_key_set = has_personal_kie_key(viewer.user_id)
+        self.kie_key_note = KIE_KEY_NOTES.get(
+            self.router.url.query_parameters.get("kie_key", ""), "")
         if viewer.is_admin and not self.single_user:
             await (await self.get_state(PeopleState)).load()
 
@@ -132,6 +146,31 @@ def _fresh_token() -> rx.Component:
     )
 
 
+def _personal_key() -> rx.Component:
+    """Set or remove one's own Kie key. A plain form post (app/api/sign_in_routes.py):
+    the key never passes through the live connection, and is never shown again."""
+    return rx.box(
+        rx.heading("Your Kie key", size="4", margin_top="6", margin_bottom="2"),
+        rx.text(rx.cond(SettingsState.personal_key_set,
+                        "Set: your tasks are sent with your own key (it is never shown again).",
+                        "Not set: your tasks use the key this Atelier was configured with."),
+                size="2", margin_bottom="2", id="kie-key-state"),
+        rx.cond(SettingsState.kie_key_note != "",
+                rx.callout(SettingsState.kie_key_note, margin_bottom="2", id="kie-key-note")),
+        rx.el.form(
+            rx.flex(
+                rx.input(name="kie_key", type="password", placeholder="paste your Kie API key",
+                         auto_complete="off", aria_label="Your Kie API key", width="20em"),
+                rx.button("Save key", type="submit", id="save-kie-key"),
+                spacing="2", wrap="wrap"),
+            action="/auth/kie-key", method="post"),
+        rx.el.form(rx.button("Remove my key", type="submit", variant="soft", size="1",
+                             margin_top="2"),
+                   rx.el.input(type="hidden", name="kie_key", value=""),
+                   action="/auth/kie-key", method="post"),
+    )
+
+
 def settings_page() -> rx.Component:
     return page(
         rx.heading("API tokens", size="4", margin_bottom="2"),
@@ -163,6 +202,7 @@ def settings_page() -> rx.Component:
             ),
             rx.text("No tokens yet.", size="2", color_scheme="gray", margin_top="3"),
         ),
+        rx.cond(~SignedInState.single_user, _personal_key()),
         rx.cond(SignedInState.is_admin & ~SignedInState.single_user, people_section()),
         rx.heading("History", size="4", margin_top="6", margin_bottom="2"),
         rx.table.root(

@@ -49,12 +49,16 @@ def running_atelier(workdir: Path, **settings: str) -> Iterator[str]:
         "DEMO_FAILURE_RATE": "0",
         # Demo mode: no key, whatever the caller's environment holds.
         "KIE_API_KEY": "",
+        # Accounts on, as `make run` starts (tests sign in: see conftest's signed_in).
+        "SINGLE_USER": "false",
         # Its own frontend build: the build names the server's port, so servers sharing
         # the project's .web (another test server, `make run`) would break each other.
         "REFLEX_WEB_WORKDIR": str(workdir / "web"),
         **settings,
     }
     base = f"http://127.0.0.1:{port}"
+    # The page's own origin: the live connection from it is accepted, others are not.
+    env.setdefault("ALLOWED_ORIGINS", base)
     args = [str(PROJECT_ROOT / ".venv/bin/reflex"), "run", "--env", "prod",
             "--frontend-port", str(port), "--backend-port", str(port),
             "--backend-host", "127.0.0.1"]

@@ -71,6 +71,8 @@ def test_two_processes_share_the_work_the_budget_and_the_live_view(browser, tmp_
             "KIE_API_KEY": "scale-test", "KIE_BASE_URL": sim_url, "KIE_UPLOAD_BASE_URL": sim_url,
             "RATE_LIMIT_CREATES": str(LIMIT), "RATE_LIMIT_WINDOW_SECONDS": str(WINDOW),
             "LEASE_SECONDS": str(LEASE), "ENGINE_TICK_SECONDS": "0.1",
+            # One person: this test is about processes sharing work, not about accounts.
+            "SINGLE_USER": "true",
         }
         port_b = free_port()
         base_b = f"http://127.0.0.1:{port_b}"

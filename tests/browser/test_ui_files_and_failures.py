@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from app.accounts.sessions import COOKIE_NAME
+from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import LIVE_TIMEOUT, create_task, open_live
 
 pytestmark = pytest.mark.browser
@@ -61,13 +63,22 @@ def test_upload_then_image_to_video(page: Page, atelier, shot):
     shot(page, "video")
 
 
-def test_no_key_or_callback_secret_reaches_the_browser(browser, atelier, atelier_db_path):
+def test_no_key_token_or_password_reaches_the_browser_or_the_log(
+        browser, atelier, atelier_db_path, atelier_workdir, people):
     context = browser.new_context()
     page = context.new_page()
     frames: list[str] = []
     page.on("websocket", lambda ws: (ws.on("framereceived", lambda f: frames.append(str(f))),
                                      ws.on("framesent", lambda f: frames.append(str(f)))))
     try:
+        # Signed in through the form, as a person does.
+        page.goto(atelier + "/tasks")
+        page.wait_for_url("**/login", timeout=LIVE_TIMEOUT)
+        page.fill("#field-username", "alice")
+        page.fill("#field-password", PASSWORD)
+        page.click("#sign-in")
+        expect(page.locator("#signed-in-as")).to_have_text("alice", timeout=LIVE_TIMEOUT)
+        session_token = next(c["value"] for c in context.cookies() if c["name"] == COOKIE_NAME)
         task_id = create_task(page, atelier, f"a quiet harbour {uuid.uuid4().hex[:6]}")
         expect(page.locator("#task-status .status-badge")).to_have_attribute(
             "data-status", "succeeded", timeout=LIVE_TIMEOUT)
@@ -82,9 +93,14 @@ def test_no_key_or_callback_secret_reaches_the_browser(browser, atelier, atelier
         tokens = [row[0] for row in connection.execute(
             "SELECT callback_token FROM generation_task WHERE callback_token IS NOT NULL")]
         tokens += [row[0] for row in connection.execute("SELECT token_hash FROM api_token")]
+        hashes = [row[0] for row in connection.execute("SELECT password_hash FROM user_account")]
     assert tokens, "tasks carry callback secrets to look for"
     seen = "\n".join(frames + html)
     assert frames, "websocket frames were captured"
-    for secret in [*tokens, "demo-key", "test-webhook-secret"]:
+    secrets = [*tokens, *hashes, session_token, PASSWORD, "demo-key", "test-webhook-secret"]
+    for secret in secrets:
         assert secret not in seen, "a secret reached the browser"
+    log = (atelier_workdir / "server.log").read_text(errors="replace")
+    for secret in secrets:
+        assert secret not in log, "a secret reached the server's log"
     assert json.dumps(tokens)  # keeps the list readable in a failure report

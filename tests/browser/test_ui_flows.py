@@ -40,8 +40,9 @@ def test_missing_prompt_is_caught_before_anything_is_sent(page: Page, atelier):
     expect(page).to_have_url(re.compile(r"/$"))
 
 
-def test_a_second_browser_sees_the_first_ones_task_change_live(browser, atelier, shot):
-    watcher_context, creator_context = browser.new_context(), browser.new_context()
+def test_a_second_browser_sees_the_first_ones_task_change_live(browser, atelier, shot, signed_in):
+    watcher_context, creator_context = (browser.new_context(**signed_in()),
+                                        browser.new_context(**signed_in()))
     watcher, creator = watcher_context.new_page(), creator_context.new_page()
     try:
         open_live(watcher, atelier + "/tasks")
@@ -80,8 +81,8 @@ def test_status_page_says_demo_and_never_shows_a_key(page: Page, atelier, shot):
     shot(page, "status")
 
 
-def test_phone_width_layout_has_no_horizontal_scroll(browser, atelier, shot):
-    context = browser.new_context(viewport={"width": 375, "height": 800})
+def test_phone_width_layout_has_no_horizontal_scroll(browser, atelier, shot, signed_in):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, **signed_in())
     page = context.new_page()
     try:
         for path in ("/", "/tasks", "/status"):

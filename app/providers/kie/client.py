@@ -83,7 +83,8 @@ class KieClient:
     # --- generation ---------------------------------------------------------------
 
     async def create_task(
-        self, family: ApiFamily, body: dict[str, Any], callback_url: str | None = None
+        self, family: ApiFamily, body: dict[str, Any], callback_url: str | None = None,
+        api_key: str | None = None,
     ) -> str:
         """Submit a generation; return Kie's task id. Sent once, never retried.
 
@@ -97,7 +98,7 @@ class KieClient:
             payload["callBackUrl"] = callback_url
         what = f"create {family.value} task"
         try:
-            response = await self._http.post(url, json=payload)
+            response = await self._http.post(url, json=payload, headers=_key_header(api_key))
         except httpx.RequestError as exc:
             raise create_call_error(exc, what) from exc
 
@@ -126,12 +127,15 @@ class KieClient:
             )
         return task_id
 
-    async def get_task(self, family: ApiFamily, task_id: str) -> TaskSnapshot:
-        """Ask Kie where a task stands (the authoritative answer)."""
+    async def get_task(self, family: ApiFamily, task_id: str,
+                       api_key: str | None = None) -> TaskSnapshot:
+        """Ask Kie where a task stands (the authoritative answer). `api_key`: the key
+        the task was created with, when it is not the client's own (a person's key)."""
         url = self.base_url + FAMILY_ENDPOINTS[family].status_path
 
         async def attempt() -> TaskSnapshot:
-            envelope = await self._call("GET", url, params={"taskId": task_id})
+            envelope = await self._call("GET", url, params={"taskId": task_id},
+                                        headers=_key_header(api_key))
             return normalize_task(family, envelope.data)
 
         return await self.retry.run(attempt)
@@ -228,6 +232,11 @@ class KieClient:
 
     async def _safe(self, method: str, url: str, **kwargs: Any) -> Envelope:
         return await self.retry.run(lambda: self._call(method, url, **kwargs))
+
+
+def _key_header(api_key: str | None) -> dict[str, str] | None:
+    """Headers for one request made with another key than the client's own."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else None
 
 
 def _has_envelope(response: httpx.Response) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
+from app.components.native_form import native_form
 from app.pages.access import SignedInState
 from app.pages.live import LiveState
 
@@ -15,7 +16,7 @@ def _nav_link(label: str, href: str) -> rx.Component:
 
 def _account() -> rx.Component:
     """Who is signed in, and a sign-out button (a form post: the cookie is HttpOnly)."""
-    return rx.el.form(
+    return native_form(
         rx.flex(
             rx.text(SignedInState.username, size="2", color_scheme="gray", id="signed-in-as"),
             rx.button("Sign out", type="submit", size="1", variant="soft", id="sign-out"),

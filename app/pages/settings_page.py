@@ -9,6 +9,7 @@ import reflex as rx
 from app import routes
 from app.actions.tokens import create_api_token, list_api_tokens, revoke_api_token
 from app.components.badges import relative_time
+from app.components.native_form import native_form
 from app.history.cleanup import cleanup_history
 from app.components.layout import page
 from app.pages.access import SignedInState, to_sign_in
@@ -157,14 +158,14 @@ def _personal_key() -> rx.Component:
                 size="2", margin_bottom="2", id="kie-key-state"),
         rx.cond(SettingsState.kie_key_note != "",
                 rx.callout(SettingsState.kie_key_note, margin_bottom="2", id="kie-key-note")),
-        rx.el.form(
+        native_form(
             rx.flex(
                 rx.input(name="kie_key", type="password", placeholder="paste your Kie API key",
                          auto_complete="off", aria_label="Your Kie API key", width="20em"),
                 rx.button("Save key", type="submit", id="save-kie-key"),
                 spacing="2", wrap="wrap"),
             action="/auth/kie-key", method="post"),
-        rx.el.form(rx.button("Remove my key", type="submit", variant="soft", size="1",
+        native_form(rx.button("Remove my key", type="submit", variant="soft", size="1",
                              margin_top="2"),
                    rx.el.input(type="hidden", name="kie_key", value=""),
                    action="/auth/kie-key", method="post"),

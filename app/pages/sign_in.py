@@ -8,6 +8,7 @@ import reflex as rx
 
 from app import routes
 from app.accounts.users import PASSWORD_MIN, has_users
+from app.components.native_form import native_form
 from app.pages.access import SignedInState
 
 LOGIN_MESSAGES = {
@@ -77,7 +78,7 @@ def _card(title: str, intro: str, form: rx.Component) -> rx.Component:
 
 def login_page() -> rx.Component:
     return _card("Sign in to Atelier", "Your tasks, files and results are yours alone.",
-                 rx.el.form(
+                 native_form(
                      rx.flex(
                          _field("Name", "username", autocomplete="username"),
                          _field("Password", "password", "password", "current-password"),
@@ -89,7 +90,7 @@ def login_page() -> rx.Component:
 def setup_page() -> rx.Component:
     return _card("Welcome to Atelier", "Create the admin account. The admin adds the other "
                  "people who may use this Atelier, and sees everyone's work.",
-                 rx.el.form(
+                 native_form(
                      rx.flex(
                          _field("Name", "username", autocomplete="username"),
                          _field(f"Password ({PASSWORD_MIN}+ characters)", "password", "password",

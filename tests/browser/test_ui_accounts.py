@@ -4,6 +4,7 @@ never see each other's tasks, pages or files."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 
 import pytest
@@ -57,7 +58,7 @@ def test_two_people_never_see_each_others_work(browser, atelier, signed_in, shot
         assert alice_context.request.get(file_url).status == 200
 
         open_live(bob, atelier + "/tasks")
-        expect(bob.locator("h1")).to_have_text("Tasks")
+        expect(bob.locator("h1").first).to_have_text("Tasks")
         bob.wait_for_load_state("networkidle")
         expect(bob.locator("main")).not_to_contain_text(prompt)
         expect(bob.locator(f'.task-row[data-task-id="{task_id}"]')).to_have_count(0)
@@ -72,3 +73,47 @@ def test_two_people_never_see_each_others_work(browser, atelier, signed_in, shot
     finally:
         alice_context.close()
         bob_context.close()
+
+
+def test_the_admin_adds_a_person_and_a_personal_key_stays_on_the_server(
+        browser, atelier, signed_in, atelier_db_path, shot):
+    admin_context = browser.new_context(**signed_in("admin"))
+    admin = admin_context.new_page()
+    frames: list[str] = []
+    admin.on("websocket", lambda ws: ws.on("framesent", lambda f: frames.append(str(f))))
+    name = f"carol{uuid.uuid4().hex[:4]}"
+    try:
+        open_live(admin, atelier + "/settings")
+        admin.fill("#new-username", name)
+        admin.fill("#new-password", PASSWORD)
+        admin.click("#add-person")
+        expect(admin.locator(f'.person-row[data-username="{name}"]')).to_contain_text(
+            "active", timeout=LIVE_TIMEOUT)
+
+        personal_key = f"kie-{uuid.uuid4().hex}"
+        admin.fill('input[name="kie_key"]', personal_key)
+        admin.click("#save-kie-key")
+        expect(admin.locator("#kie-key-note")).to_contain_text("saved", timeout=LIVE_TIMEOUT)
+        expect(admin.locator("#kie-key-state")).to_contain_text("Set:")
+        shot(admin, "settings")
+        assert personal_key not in admin.content()
+        assert not any(personal_key in frame for frame in frames)
+        with sqlite3.connect(atelier_db_path) as connection:
+            stored = [row[0] for row in connection.execute(
+                "SELECT kie_key_encrypted FROM user_account WHERE kie_key_encrypted IS NOT NULL")]
+        assert stored and all(personal_key not in value for value in stored)
+    finally:
+        admin_context.close()
+
+    newcomer_context = browser.new_context()
+    newcomer = newcomer_context.new_page()
+    try:
+        newcomer.goto(atelier + "/login")
+        newcomer.fill("#field-username", name)
+        newcomer.fill("#field-password", PASSWORD)
+        newcomer.click("#sign-in")
+        expect(newcomer.locator("#signed-in-as")).to_have_text(name, timeout=LIVE_TIMEOUT)
+        open_live(newcomer, atelier + "/settings")
+        expect(newcomer.locator("#people-table")).to_have_count(0)  # the admin's part only
+    finally:
+        newcomer_context.close()

@@ -20,7 +20,7 @@ from app.store.models import UserAccount, UserSession, utcnow
 COOKIE_NAME = "atelier_session"
 
 
-def _digest(token: str) -> str:
+def session_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -31,7 +31,7 @@ def start_session(user_id: str, *, db: sa.Engine | None = None,
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(hours=get_settings().session_hours)
     with Session(db or get_engine()) as session:
-        session.add(UserSession(token_hash=_digest(token), user_id=user_id, created_at=now,
+        session.add(UserSession(token_hash=session_digest(token), user_id=user_id, created_at=now,
                                 expires_at=now + lifetime))
         # Expired sessions are dropped as new ones start: the table stays small.
         session.execute(sa.delete(UserSession).where(UserSession.expires_at < now))
@@ -41,7 +41,7 @@ def start_session(user_id: str, *, db: sa.Engine | None = None,
 
 def end_session(token: str, *, db: sa.Engine | None = None) -> None:
     with Session(db or get_engine()) as session:
-        session.execute(sa.delete(UserSession).where(UserSession.token_hash == _digest(token)))
+        session.execute(sa.delete(UserSession).where(UserSession.token_hash == session_digest(token)))
         session.commit()
 
 
@@ -55,7 +55,7 @@ def viewer_for_token(token: str | None, *, db: sa.Engine | None = None,
             sa.select(UserAccount.id, UserAccount.username, UserAccount.is_admin,
                       UserSession.expires_at)
             .join(UserSession, UserSession.user_id == UserAccount.id)
-            .where(UserSession.token_hash == _digest(token), UserAccount.disabled.is_(False))
+            .where(UserSession.token_hash == session_digest(token), UserAccount.disabled.is_(False))
         ).first()
     if row is None or row.expires_at <= (now or utcnow()):
         return None

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.accounts.passwords import hash_password
+from app.accounts.passwords import hash_password, password_matches
+from app.accounts.sessions import session_digest
 from app.actions.result import ActionResult, ErrorKind, FieldProblem, never_raises
 from app.store.db import get_engine
 from app.store.models import (ApiToken, GenerationTask, TaskBatch, UploadedFile, UserAccount,
@@ -86,6 +87,29 @@ async def create_user(username: Any, password: Any, *, is_admin: bool = False,
         public = UserPublic(id=user.id, username=user.username, is_admin=user.is_admin,
                             disabled=False, created_at=user.created_at)
     return ActionResult.success(public, f"Account '{name}' created.")
+
+
+@never_raises
+async def change_password(user_id: Any, current: Any, new: Any, *, keep_session: str | None = None,
+                          db: sa.Engine | None = None) -> ActionResult[str]:
+    """A person's new password, given their current one. Every other session of theirs
+    ends (a stolen session dies with the old password); `keep_session`'s token stays."""
+    problems = [p for p in _problems("placeholder", new) if p.field == "password"]
+    if problems:
+        return ActionResult.invalid([FieldProblem("new_password", problems[0].message)])
+    with Session(db or get_engine()) as session:
+        user = session.get(UserAccount, user_id) if isinstance(user_id, str) else None
+        if user is None or not isinstance(current, str) \
+                or not password_matches(user.password_hash, current[:PASSWORD_MAX]):
+            return ActionResult.invalid([FieldProblem("current_password", "is not right")])
+        user.password_hash = hash_password(new)
+        session.add(user)
+        others = sa.delete(UserSession).where(UserSession.user_id == user.id)
+        if keep_session:
+            others = others.where(UserSession.token_hash != session_digest(keep_session))
+        session.execute(others)
+        session.commit()
+    return ActionResult.success(user_id, "Password changed; your other sign-ins have ended.")
 
 
 @never_raises

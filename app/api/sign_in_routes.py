@@ -20,7 +20,7 @@ from app.accounts.kie_keys import set_personal_kie_key
 from app.accounts.sessions import (COOKIE_NAME, end_session, token_from_cookie_header,
                                    viewer_for_token)
 from app.accounts.sign_in import sign_in
-from app.accounts.users import create_user, has_users
+from app.accounts.users import change_password, create_user, has_users
 from app.actions.result import ErrorKind
 from app.loopback import is_loopback_host
 from app.settings import get_settings
@@ -96,6 +96,26 @@ async def save_kie_key(request: Request) -> RedirectResponse:
     if not result.ok:
         return _to(routes.SETTINGS, kie_key="invalid")
     return _to(routes.SETTINGS, kie_key="saved" if result.data else "removed")
+
+
+@router.post("/password")
+async def new_password(request: Request) -> RedirectResponse:
+    """Change one's own password (the current one is asked for)."""
+    if not origin_allowed(request):
+        return _to(routes.SETTINGS, password="origin")
+    token = token_from_cookie_header(request.headers.get("cookie"))
+    viewer = await run_in_threadpool(viewer_for_token, token)
+    if viewer is None or viewer.user_id is None:
+        return _to(routes.LOGIN)
+    form = await request.form()
+    if form.get("new_password") != form.get("new_password_again"):
+        return _to(routes.SETTINGS, password="mismatch")
+    result = await change_password(viewer.user_id, form.get("current_password"),
+                                   form.get("new_password"), keep_session=token)
+    if not result.ok:
+        return _to(routes.SETTINGS, password=result.field_errors[0].field
+                   if result.field_errors else "invalid")
+    return _to(routes.SETTINGS, password="changed")
 
 
 @router.post("/setup")

@@ -28,6 +28,15 @@ KIE_KEY_NOTES = {
 }
 
 
+PASSWORD_NOTES = {
+    "changed": "Password changed. Your other sign-ins have ended.",
+    "current_password": "Your current password was not right: nothing changed.",
+    "new_password": "The new password must be 10–200 characters.",
+    "mismatch": "The two new passwords differ: nothing changed.",
+    "origin": "That request came from another site and was refused.",
+}
+
+
 class SettingsState(SignedInState):
     tokens: list[dict[str, str]] = []
     new_token_name: str = ""
@@ -38,6 +47,7 @@ class SettingsState(SignedInState):
     history_notes: list[list[str]] = []
     personal_key_set: bool = False
     kie_key_note: str = ""
+    password_note: str = ""
 
     async def _load_tokens(self) -> None:
         viewer = self.viewer()
@@ -80,6 +90,8 @@ class SettingsState(SignedInState):
         self.personal_key_set = has_personal_kie_key(viewer.user_id)
         self.kie_key_note = KIE_KEY_NOTES.get(
             self.router.url.query_parameters.get("kie_key", ""), "")
+        self.password_note = PASSWORD_NOTES.get(
+            self.router.url.query_parameters.get("password", ""), "")
         if viewer.is_admin and not self.single_user:
             await (await self.get_state(PeopleState)).load()
 
@@ -172,6 +184,25 @@ def _personal_key() -> rx.Component:
     )
 
 
+def _password() -> rx.Component:
+    return rx.box(
+        rx.heading("Your password", size="4", margin_top="6", margin_bottom="2"),
+        rx.cond(SettingsState.password_note != "",
+                rx.callout(SettingsState.password_note, margin_bottom="2", id="password-note")),
+        native_form(
+            rx.flex(
+                *[rx.input(name=name, type="password", placeholder=label, aria_label=label,
+                           auto_complete=complete, required=True, width="14em")
+                  for name, label, complete in (
+                      ("current_password", "current password", "current-password"),
+                      ("new_password", "new password (10+)", "new-password"),
+                      ("new_password_again", "new password again", "new-password"))],
+                rx.button("Change password", type="submit", id="change-password"),
+                spacing="2", wrap="wrap"),
+            action="/auth/password", method="post"),
+    )
+
+
 def settings_page() -> rx.Component:
     return page(
         rx.heading("API tokens", size="4", margin_bottom="2"),
@@ -203,7 +234,7 @@ def settings_page() -> rx.Component:
             ),
             rx.text("No tokens yet.", size="2", color_scheme="gray", margin_top="3"),
         ),
-        rx.cond(~SignedInState.single_user, _personal_key()),
+        rx.cond(~SignedInState.single_user, rx.fragment(_personal_key(), _password())),
         rx.cond(SignedInState.is_admin & ~SignedInState.single_user, people_section()),
         rx.heading("History", size="4", margin_top="6", margin_bottom="2"),
         rx.table.root(

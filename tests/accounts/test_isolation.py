@@ -9,6 +9,7 @@ import csv
 import io
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -156,3 +157,18 @@ def test_an_idempotency_key_is_the_callers_own(world):
     assert theirs.status_code == 201 and theirs.json()["data"]["id"] != first["id"]
     again = client.post("/api/tasks", headers=alice.bearer, json=body).json()["data"]
     assert again["id"] == first["id"]
+
+
+def test_exports_carry_no_secrets(world):
+    client, root = world["client"], world["root"]
+    with Session(get_engine()) as session:
+        secrets = [row[0] for row in session.execute(sa.text(
+            "SELECT callback_token FROM generation_task WHERE callback_token IS NOT NULL"))]
+        secrets += [row[0] for row in session.execute(sa.text(
+            "SELECT password_hash FROM user_account"))]
+        secrets += [row[0] for row in session.execute(sa.text("SELECT token_hash FROM api_token"))]
+    assert len(secrets) >= 6
+    for fmt in ("json", "csv"):
+        exported = client.get(f"/api/export?format={fmt}", headers=root.bearer)
+        assert exported.status_code == 200 and SECRET_PROMPT in exported.text
+        assert not [secret for secret in secrets if secret in exported.text]

@@ -104,3 +104,27 @@ def test_every_answer_carries_the_security_headers(tmp_path):
                 assert headers["x-content-type-options"] == "nosniff"
                 assert "frame-ancestors 'none'" in headers["content-security-policy"]
                 assert headers["referrer-policy"] == "same-origin"
+
+
+def test_changing_the_password_needs_the_current_one_and_ends_other_sign_ins(client):
+    assert asyncio.run(create_user("ana", PASSWORD)).ok
+    here = _session_cookie(client.post("/auth/login", data={"username": "ana", "password": PASSWORD}))
+    elsewhere = _session_cookie(client.post("/auth/login", data={"username": "ana",
+                                                                 "password": PASSWORD}))
+    client.cookies.clear()  # each request below names its session itself
+    cookie = {"cookie": f"{COOKIE_NAME}={here}"}
+    new = "another long password"
+    wrong = client.post("/auth/password", headers=cookie, data={
+        "current_password": "not it", "new_password": new, "new_password_again": new})
+    assert wrong.headers["location"] == "/settings?password=current_password"
+    changed = client.post("/auth/password", headers=cookie, data={
+        "current_password": PASSWORD, "new_password": new, "new_password_again": new})
+    assert changed.headers["location"] == "/settings?password=changed"
+    assert viewer_for_token(here) is not None and viewer_for_token(elsewhere) is None
+    assert "set-cookie" in client.post("/auth/login", data={"username": "ana", "password": new}).headers
+    old = client.post("/auth/login", data={"username": "ana", "password": PASSWORD})
+    assert old.headers["location"] == "/login?error=wrong"
+    client.cookies.clear()
+    anonymous = client.post("/auth/password", data={
+        "current_password": new, "new_password": PASSWORD, "new_password_again": PASSWORD})
+    assert anonymous.headers["location"] == "/login"

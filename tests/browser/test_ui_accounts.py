@@ -7,6 +7,7 @@ import re
 import sqlite3
 import uuid
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -117,3 +118,13 @@ def test_the_admin_adds_a_person_and_a_personal_key_stays_on_the_server(
         expect(newcomer.locator("#people-table")).to_have_count(0)  # the admin's part only
     finally:
         newcomer_context.close()
+
+
+def test_the_live_connection_refuses_pages_from_other_sites(atelier):
+    """socket.io checks the handshake's Origin against ALLOWED_ORIGINS: a page on
+    another site cannot open a live connection carrying a visitor's cookie."""
+    handshake = atelier + "/_event/?EIO=4&transport=polling"
+    foreign = httpx.get(handshake, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 400 and "not an accepted origin" in foreign.text
+    own = httpx.get(handshake, headers={"Origin": atelier})
+    assert "not an accepted origin" not in own.text

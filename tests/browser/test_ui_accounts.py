@@ -68,6 +68,10 @@ def test_two_people_never_see_each_others_work(browser, atelier, signed_in, shot
         expect(bob.locator("main")).not_to_contain_text(prompt)
         shot(bob, "not-his")
         assert bob_context.request.get(file_url).status == 404
+        # His dashboard counts his own tasks only (he has none); the admin's counts hers.
+        open_live(bob, atelier + "/dashboard")
+        expect(bob.locator("#total-tasks")).to_have_text("0", timeout=LIVE_TIMEOUT)
+        expect(bob.locator("main")).not_to_contain_text(prompt)
         nobody = browser.new_context()
         assert nobody.request.get(file_url).status == 404  # nobody signed in
         nobody.close()

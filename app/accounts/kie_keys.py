@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from app.actions.inputs import unstorable_text
 from app.actions.result import ActionResult, ErrorKind, FieldProblem, never_raises
+from app.settings import get_settings
 from app.signing import signing_key
 from app.store.db import get_engine
 from app.store.models import UserAccount
@@ -78,6 +79,14 @@ def has_personal_kie_key(user_id: str | None, *, db: sa.Engine | None = None) ->
         stored = session.execute(sa.select(UserAccount.kie_key_encrypted)
                                  .where(UserAccount.id == user_id)).scalar()
     return stored is not None
+
+
+def key_for_owner(owner_id: str | None, *, db: sa.Engine | None = None) -> str | None:
+    """The key to send `owner_id`'s requests with when it is not the client's shared one;
+    None in demo mode, where the simulator stands in for Kie and takes the shared key."""
+    if get_settings().demo_mode:
+        return None
+    return personal_kie_key(owner_id, db=db)
 
 
 def personal_kie_key(owner_id: str | None, *, db: sa.Engine | None = None) -> str | None:

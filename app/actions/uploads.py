@@ -20,6 +20,7 @@ import filetype
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.accounts.kie_keys import key_for_owner
 from app.actions.errors import kind_for_kie_error, upload_message_for_kie_error
 from app.actions.result import ActionResult, ErrorKind, FieldProblem, never_raises
 from app.providers.kie import KieClient, KieError
@@ -124,7 +125,8 @@ async def upload_generation_file(
             from app.engine.runtime import get_runtime
 
             client = get_runtime().client
-        remote = await client.upload_file_stream(final, REMOTE_UPLOAD_PATH, f"{file_id}.{extension}")
+        remote = await client.upload_file_stream(final, REMOTE_UPLOAD_PATH, f"{file_id}.{extension}",
+                                                 api_key=key_for_owner(owner_id, db=engine))
         uploaded_at = remote.uploaded_at or utcnow()
         expires = remote.expires_at or uploaded_at + timedelta(hours=settings.upload_remote_ttl_hours)
         row = UploadedFile(

@@ -352,6 +352,7 @@ class Engine:
         demo mode the simulator stands in for Kie, and takes only the shared key."""
         if self.settings.demo_mode:
             return None
+        # Not key_for_owner(): the engine is run with its own settings object.
         return personal_kie_key(owner_id, db=self.db)
 
     async def _send_create(self, task_id: str) -> None:

@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.components.layout import page
+from app.accounts.kie_keys import key_for_owner
 from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.engine import metrics
@@ -42,7 +43,9 @@ class StatusState(SignedInState):
         self.callback_url = f"{base}/api/kie/callback/<per-task token>" if base else ""
         self.callbacks_received = _callbacks_received()
         try:
-            self.credits = f"{await runtime.client.get_credits():,.1f}"
+            own_key = key_for_owner(self.viewer().user_id if self.viewer() else None)
+            credits = await runtime.client.get_credits(api_key=own_key)
+            self.credits = f"{credits:,.1f}" + (" (your own key)" if own_key else "")
         except KieError as error:
             self.credits = f"unavailable ({error.kind})"
         engine = runtime.engine

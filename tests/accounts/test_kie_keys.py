@@ -56,3 +56,33 @@ async def test_tasks_go_to_kie_with_their_owners_key(db_engine):
     assert by_id[mine.data.id].status is TaskStatus.SUCCEEDED
     refused = by_id[theirs.data.id]
     assert refused.status is not TaskStatus.SUCCEEDED and refused.provider_task_id is None
+
+
+async def test_a_reference_file_goes_to_kie_with_its_owners_key(db_engine, tmp_path, monkeypatch):
+    from app.actions.uploads import upload_generation_file
+    from app.providers.kie import KieClient
+    from app.settings import get_settings
+    from app.simulator.testing import running_simulator
+    from tests.engine.harness import TEST_API_KEY
+
+    monkeypatch.setenv("KIE_API_KEY", TEST_API_KEY)  # not demo mode: personal keys apply
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        ana, ben = await _person(db_engine, "ana"), await _person(db_engine, "ben")
+        assert (await set_personal_kie_key(ana, PERSONAL_KEY, db=db_engine)).ok
+        png = b"\x89PNG\r\n\x1a\n" + b"\0" * 200
+
+        async def chunks():
+            yield png
+
+        async with running_simulator(SimulatorConfig(api_key=PERSONAL_KEY)) as sim:
+            async with KieClient(TEST_API_KEY, sim.base_url, sim.base_url) as client:
+                mine = await upload_generation_file(chunks(), "ref.png", owner_id=ana,
+                                                    client=client, db=db_engine)
+                theirs = await upload_generation_file(chunks(), "ref.png", owner_id=ben,
+                                                      client=client, db=db_engine)
+        assert mine.ok, mine.message
+        assert theirs.error_kind is ErrorKind.UNAUTHORIZED  # the shared key: refused here
+    finally:
+        get_settings.cache_clear()

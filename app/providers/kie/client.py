@@ -155,9 +155,10 @@ class KieClient:
 
     # --- account ------------------------------------------------------------------
 
-    async def get_credits(self) -> float:
-        """Remaining credits on the account."""
-        envelope = await self._safe("GET", self.base_url + CREDITS_PATH)
+    async def get_credits(self, api_key: str | None = None) -> float:
+        """Remaining credits on the account (of `api_key`, when given)."""
+        envelope = await self._safe("GET", self.base_url + CREDITS_PATH,
+                                    headers=_key_header(api_key))
         data = envelope.data
         if isinstance(data, dict):
             data = first_present(data, "credits", "balance", "remainingCredits")
@@ -180,7 +181,8 @@ class KieClient:
     # --- uploads (idempotent: the same path and name overwrite) ---------------------
 
     async def upload_file_stream(
-        self, path: Path, upload_path: str, file_name: str | None = None
+        self, path: Path, upload_path: str, file_name: str | None = None,
+        api_key: str | None = None,
     ) -> UploadedRemoteFile:
         """Upload a local file as a streamed multipart body (never read whole)."""
         fields = {"uploadPath": upload_path}
@@ -196,7 +198,7 @@ class KieClient:
             "POST",
             self.upload_base_url + UPLOAD_STREAM_PATH,
             content=body,
-            headers=body.headers,
+            headers={**body.headers, **(_key_header(api_key) or {})},
         )
         return parse_uploaded_file(envelope.data)
 

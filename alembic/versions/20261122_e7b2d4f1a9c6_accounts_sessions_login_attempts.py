@@ -1,4 +1,8 @@
-"""accounts, sessions and failed sign-ins
+"""accounts, sessions and failed sign-ins; one person's history in page order
+
+The owner index gains `id`, the task list's tie-break, so a person's page is read from
+the index in order and stops after its rows (without it PostgreSQL sorted every task of
+that person for each page).
 
 Revision ID: e7b2d4f1a9c6
 Revises: c4e8a2f6b1d3
@@ -50,9 +54,17 @@ def upgrade() -> None:
     )
     op.create_index('ix_login_attempt_username_at', 'login_attempt', ['username', 'at'])
     op.create_index('ix_login_attempt_address_at', 'login_attempt', ['address', 'at'])
+    # Plain drop/create, not batch mode: SQLite must not rebuild generation_task (its
+    # rowids are the full-text index's keys).
+    op.drop_index('ix_generation_task_owner_created', table_name='generation_task')
+    op.create_index('ix_generation_task_owner_created', 'generation_task',
+                    ['owner_id', 'created_at', 'id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_generation_task_owner_created', table_name='generation_task')
+    op.create_index('ix_generation_task_owner_created', 'generation_task',
+                    ['owner_id', 'created_at'])
     op.drop_index('ix_login_attempt_address_at', table_name='login_attempt')
     op.drop_index('ix_login_attempt_username_at', table_name='login_attempt')
     op.drop_table('login_attempt')

@@ -36,7 +36,8 @@ class SignedInState(rx.State):
         """The signed-in person (checked against the database on every call, so a
         sign-out or a disabled account takes effect at once), or None."""
         if get_settings().single_user:
-            self.single_user, self.is_admin = True, True
+            if not self.single_user:  # set once: each assignment is sent to the page
+                self.single_user, self.is_admin = True, True
             return SINGLE_USER
         viewer = viewer_for_token(token_from_cookie_header(self.router.headers.cookie))
         if viewer is not None and (viewer.username, viewer.is_admin) != (self.username, self.is_admin):

@@ -81,7 +81,8 @@ class GenerationTask(SQLModel, table=True):
 
     __tablename__ = "generation_task"
     __table_args__ = (
-        sa.Index("ix_generation_task_owner_created", "owner_id", "created_at"),
+        # One person's history in page order (created_at, id): a page stops after its rows.
+        sa.Index("ix_generation_task_owner_created", "owner_id", "created_at", "id"),
         sa.Index("ix_generation_task_status_next_poll", "status", "next_poll_at"),
         # Every callback looks its task up by this secret.
         sa.Index("ix_generation_task_callback_token", "callback_token", unique=True),

@@ -13,7 +13,7 @@ import time
 import traceback
 
 from app.settings import PROJECT_ROOT
-from tests.bench import recovery, scale_out, server_actions, upload
+from tests.bench import accounts, recovery, scale_out, server_actions, upload
 from tests.bench.report import machine
 
 QUICK = os.environ.get("ATELIER_BENCH_QUICK") == "1"
@@ -30,6 +30,9 @@ def sections():
     yield "engine scale", lambda: engine_scale.measure(tasks=500 if QUICK else 10_000,
                                                      drain_tasks=200 if QUICK else 2_000)
     yield "server actions", lambda: asyncio.run(server_actions.measure(100 if QUICK else 1000))
+    yield "accounts", lambda: asyncio.run(accounts.measure(
+        checks=200 if QUICK else 1000, sign_ins=10 if QUICK else 30,
+        tasks=2_000 if QUICK else 20_000))
     yield "history scale", lambda: history_scale.measure(
         total=50_000 if QUICK else 1_000_000, runs=30 if QUICK else 60,
         stat_runs=3 if QUICK else 5)

@@ -113,6 +113,24 @@ async def change_password(user_id: Any, current: Any, new: Any, *, keep_session:
 
 
 @never_raises
+async def set_password_by_admin(user_id: Any, new: Any, *,
+                                db: sa.Engine | None = None) -> ActionResult[str]:
+    """A new first password for someone who lost theirs; their sessions end."""
+    problems = [p for p in _problems("placeholder", new) if p.field == "password"]
+    if problems:
+        return ActionResult.invalid(problems)
+    with Session(db or get_engine()) as session:
+        user = session.get(UserAccount, user_id) if isinstance(user_id, str) else None
+        if user is None:
+            return ActionResult.failure(ErrorKind.NOT_FOUND, "No such account.")
+        user.password_hash = hash_password(new)
+        session.add(user)
+        session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
+        session.commit()
+    return ActionResult.success(user_id, "New password set; hand it over.")
+
+
+@never_raises
 async def list_users(db: sa.Engine | None = None) -> ActionResult[list[UserPublic]]:
     with Session(db or get_engine()) as session:
         rows = session.exec(select(UserAccount).order_by(UserAccount.created_at)).all()

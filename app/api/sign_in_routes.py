@@ -20,7 +20,7 @@ from app.accounts.kie_keys import set_personal_kie_key
 from app.accounts.sessions import (COOKIE_NAME, end_session, token_from_cookie_header,
                                    viewer_for_token)
 from app.accounts.sign_in import sign_in
-from app.accounts.users import change_password, create_user, has_users
+from app.accounts.users import change_password, create_user, has_users, set_password_by_admin
 from app.actions.result import ErrorKind
 from app.loopback import is_loopback_host
 from app.settings import get_settings
@@ -116,6 +116,42 @@ async def new_password(request: Request) -> RedirectResponse:
         return _to(routes.SETTINGS, password=result.field_errors[0].field
                    if result.field_errors else "invalid")
     return _to(routes.SETTINGS, password="changed")
+
+
+async def _admin(request: Request) -> bool:
+    viewer = await run_in_threadpool(
+        viewer_for_token, token_from_cookie_header(request.headers.get("cookie")))
+    return viewer is not None and viewer.is_admin
+
+
+@router.post("/people")
+async def add_person(request: Request) -> RedirectResponse:
+    """The admin adds someone with a first password (a form post: no password in the
+    live connection)."""
+    if not origin_allowed(request):
+        return _to(routes.SETTINGS, people="origin")
+    if not await _admin(request):
+        return _to(routes.LOGIN)
+    form = await request.form()
+    result = await create_user(form.get("username"), form.get("password"))
+    if not result.ok:
+        return _to(routes.SETTINGS, people=result.field_errors[0].field
+                   if result.field_errors else "invalid")
+    return _to(routes.SETTINGS, people="added")
+
+
+@router.post("/people/password")
+async def reset_password(request: Request) -> RedirectResponse:
+    if not origin_allowed(request):
+        return _to(routes.SETTINGS, people="origin")
+    if not await _admin(request):
+        return _to(routes.LOGIN)
+    form = await request.form()
+    result = await set_password_by_admin(form.get("user_id"), form.get("password"))
+    if not result.ok:
+        return _to(routes.SETTINGS, people=result.field_errors[0].field
+                   if result.field_errors else "invalid")
+    return _to(routes.SETTINGS, people="reset")
 
 
 @router.post("/setup")

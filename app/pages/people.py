@@ -1,26 +1,33 @@
 """The admin's part of Settings: the people who may sign in. The admin creates an
-account with a first password and hands it over; disabling one signs it out at once
-and keeps its work."""
+account with a first password and hands it over (or sets a new one for someone who lost
+theirs); disabling one signs it out at once and keeps its work. Passwords go by plain
+form posts (app/api/sign_in_routes.py), never through the live connection."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from app.accounts.users import create_user, list_users, set_user_disabled
+from app.accounts.users import PASSWORD_MIN, list_users, set_user_disabled
+from app.components.native_form import native_form
 from app.pages.access import SignedInState, to_sign_in
 from app.pages.view_data import iso
+
+PEOPLE_NOTES = {
+    "added": "Account created: hand over the first password.",
+    "reset": "New password set: hand it over. Their sign-ins have ended.",
+    "username": "Name: 3–40 characters, letters, digits, '.', '_' or '-', not taken yet.",
+    "password": f"Password: at least {PASSWORD_MIN} characters.",
+    "invalid": "No such account.",
+    "origin": "That request came from another site and was refused.",
+}
 
 
 class PeopleState(SignedInState):
     people: list[dict[str, str]] = []
-    new_username: str = ""
-    people_error: str = ""
-
-    def _admin(self) -> bool:
-        viewer = self.viewer()
-        return viewer is not None and viewer.is_admin and viewer.user_id is not None
+    people_note: str = ""
 
     async def load(self) -> None:
+        self.people_note = PEOPLE_NOTES.get(self.router.url.query_parameters.get("people", ""), "")
         result = await list_users()
         self.people = [{"id": u.id, "username": u.username,
                         "role": "admin" if u.is_admin else "user",
@@ -28,28 +35,18 @@ class PeopleState(SignedInState):
                         "created_at": iso(u.created_at)} for u in result.data] if result.ok else []
 
     @rx.event
-    def set_new_username(self, value: str):
-        self.new_username = value[:60]
-
-    @rx.event
-    async def add_person(self, form: dict):
-        if not self._admin():
-            return to_sign_in()
-        result = await create_user(self.new_username, form.get("first_password"))
-        if not result.ok:
-            self.people_error = result.message
-            return
-        self.people_error, self.new_username = "", ""
-        await self.load()
-        return rx.toast.success(result.message)
-
-    @rx.event
     async def toggle_disabled(self, user_id: str, disable: bool):
-        if not self._admin():
+        viewer = self.viewer()
+        if viewer is None or not viewer.is_admin or viewer.user_id is None:
             return to_sign_in()
         result = await set_user_disabled(user_id, disable)
         await self.load()
         return rx.toast.info(result.message) if result.ok else rx.toast.error(result.message)
+
+
+def _password_input(element_id: str, label: str) -> rx.Component:
+    return rx.input(name="password", type="password", placeholder=label, aria_label=label,
+                    auto_complete="new-password", required=True, id=element_id, width="14em")
 
 
 def _person_row(person) -> rx.Component:
@@ -60,8 +57,16 @@ def _person_row(person) -> rx.Component:
         rx.table.cell(person["state"]),
         rx.table.cell(rx.cond(
             person["role"] == "admin", rx.fragment(),
-            rx.button(rx.cond(disabled, "Enable", "Disable"), size="1", variant="soft",
-                      on_click=PeopleState.toggle_disabled(person["id"], ~disabled)))),
+            rx.flex(
+                rx.button(rx.cond(disabled, "Enable", "Disable"), size="1", variant="soft",
+                          on_click=PeopleState.toggle_disabled(person["id"], ~disabled)),
+                native_form(
+                    rx.flex(rx.el.input(type="hidden", name="user_id", value=person["id"]),
+                            _password_input("reset-" + person["username"], "new password"),
+                            rx.button("Set password", type="submit", size="1", variant="soft"),
+                            spacing="1"),
+                    action="/auth/people/password", method="post"),
+                spacing="2", wrap="wrap", align="center"))),
         class_name="person-row", data_username=person["username"],
     )
 
@@ -72,21 +77,17 @@ def people_section() -> rx.Component:
         rx.text("Each person sees only their own tasks, files and results; you, the admin, "
                 "see everyone's. Give a new person their first password yourself.",
                 size="2", margin_bottom="3"),
-        rx.form(
+        rx.cond(PeopleState.people_note != "",
+                rx.callout(PeopleState.people_note, margin_bottom="2", id="people-note")),
+        native_form(
             rx.flex(
-                rx.input(placeholder="name", value=PeopleState.new_username,
-                         on_change=PeopleState.set_new_username, id="new-username",
-                         aria_label="New person's name", width="12em"),
-                rx.input(placeholder="first password (10+ characters)", name="first_password",
-                         type="password", id="new-password", aria_label="First password",
-                         width="16em"),
+                rx.input(placeholder="name", name="username", id="new-username",
+                         aria_label="New person's name", required=True, width="12em"),
+                _password_input("new-password", f"first password ({PASSWORD_MIN}+ characters)"),
                 rx.button("Add person", type="submit", id="add-person"),
                 spacing="2", wrap="wrap",
             ),
-            on_submit=PeopleState.add_person, reset_on_submit=True,
-        ),
-        rx.cond(PeopleState.people_error != "",
-                rx.text(PeopleState.people_error, color_scheme="red", size="2", id="people-error")),
+            action="/auth/people", method="post"),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                           ("Name", "Role", "State", "")])),

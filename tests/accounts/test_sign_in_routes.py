@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from fastapi.testclient import TestClient
 
-from app.accounts.sessions import COOKIE_NAME, viewer_for_token
+from app.accounts.sessions import COOKIE_NAME, start_session, viewer_for_token
 from app.accounts.users import create_user
 from app.api.routes import build_api
 from app.api.security_headers import with_security_headers
@@ -128,3 +128,32 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sign_ins(cli
     anonymous = client.post("/auth/password", data={
         "current_password": new, "new_password": PASSWORD, "new_password_again": PASSWORD})
     assert anonymous.headers["location"] == "/login"
+
+
+def test_only_the_admin_adds_people_and_sets_a_new_password(client):
+    root = asyncio.run(create_user("root", PASSWORD, first_admin=True)).data
+    ana = asyncio.run(create_user("ana", PASSWORD)).data
+    as_root = {"cookie": f"{COOKIE_NAME}={start_session(root.id)}"}
+    ana_token = start_session(ana.id)
+    as_ana = {"cookie": f"{COOKIE_NAME}={ana_token}"}
+
+    refused = client.post("/auth/people", headers=as_ana,
+                          data={"username": "mallet", "password": PASSWORD})
+    assert refused.headers["location"] == "/login"
+    added = client.post("/auth/people", headers=as_root,
+                        data={"username": "ben", "password": PASSWORD})
+    assert added.headers["location"] == "/settings?people=added"
+    taken = client.post("/auth/people", headers=as_root,
+                        data={"username": "ben", "password": PASSWORD})
+    assert taken.headers["location"] == "/settings?people=username"
+
+    new = "a brand new password"
+    assert client.post("/auth/people/password", headers=as_ana, data={
+        "user_id": ana.id, "password": new}).headers["location"] == "/login"
+    reset = client.post("/auth/people/password", headers=as_root,
+                        data={"user_id": ana.id, "password": new})
+    assert reset.headers["location"] == "/settings?people=reset"
+    assert viewer_for_token(ana_token) is None  # her sign-ins ended
+    client.cookies.clear()
+    signed_in = client.post("/auth/login", data={"username": "ana", "password": new})
+    assert "set-cookie" in signed_in.headers

@@ -15,6 +15,7 @@ from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import LIVE_TIMEOUT, create_task, open_live
 
 pytestmark = pytest.mark.browser
+NEW_PASSWORD = "a replacement password"
 
 
 def test_signing_in_and_out_through_the_forms(browser, atelier, people, shot):
@@ -92,8 +93,15 @@ def test_the_admin_adds_a_person_and_a_personal_key_stays_on_the_server(
         admin.fill("#new-username", name)
         admin.fill("#new-password", PASSWORD)
         admin.click("#add-person")
-        expect(admin.locator(f'.person-row[data-username="{name}"]')).to_contain_text(
-            "active", timeout=LIVE_TIMEOUT)
+        expect(admin.locator("#people-note")).to_contain_text("Account created",
+                                                               timeout=LIVE_TIMEOUT)
+        row = admin.locator(f'.person-row[data-username="{name}"]')
+        expect(row).to_contain_text("active")
+        # They lost it: the admin sets a new one (again a form post, not the websocket).
+        admin.fill(f"#reset-{name}", NEW_PASSWORD)
+        row.get_by_role("button", name="Set password").click()
+        expect(admin.locator("#people-note")).to_contain_text("New password set",
+                                                               timeout=LIVE_TIMEOUT)
 
         personal_key = f"kie-{uuid.uuid4().hex}"
         admin.fill('input[name="kie_key"]', personal_key)
@@ -102,7 +110,8 @@ def test_the_admin_adds_a_person_and_a_personal_key_stays_on_the_server(
         expect(admin.locator("#kie-key-state")).to_contain_text("Set:")
         shot(admin, "settings")
         assert personal_key not in admin.content()
-        assert not any(personal_key in frame for frame in frames)
+        for secret in (personal_key, PASSWORD, NEW_PASSWORD):
+            assert not any(secret in frame for frame in frames)
         with sqlite3.connect(atelier_db_path) as connection:
             stored = [row[0] for row in connection.execute(
                 "SELECT kie_key_encrypted FROM user_account WHERE kie_key_encrypted IS NOT NULL")]
@@ -115,7 +124,7 @@ def test_the_admin_adds_a_person_and_a_personal_key_stays_on_the_server(
     try:
         newcomer.goto(atelier + "/login")
         newcomer.fill("#field-username", name)
-        newcomer.fill("#field-password", PASSWORD)
+        newcomer.fill("#field-password", NEW_PASSWORD)
         newcomer.click("#sign-in")
         expect(newcomer.locator("#signed-in-as")).to_have_text(name, timeout=LIVE_TIMEOUT)
         open_live(newcomer, atelier + "/settings")

@@ -118,40 +118,36 @@ async def new_password(request: Request) -> RedirectResponse:
     return _to(routes.SETTINGS, password="changed")
 
 
-async def _admin(request: Request) -> bool:
+async def _as_admin(request: Request, change, done: str) -> RedirectResponse:
+    """An admin's change to someone's account, from the People form: `change(form)` is
+    the action; its outcome is named in `?people=` on the Settings page."""
+    if not origin_allowed(request):
+        return _to(routes.SETTINGS, people="origin")
     viewer = await run_in_threadpool(
         viewer_for_token, token_from_cookie_header(request.headers.get("cookie")))
-    return viewer is not None and viewer.is_admin
+    if viewer is None or not viewer.is_admin:
+        return _to(routes.LOGIN)
+    result = await change(await request.form())
+    if not result.ok:
+        return _to(routes.SETTINGS, people=result.field_errors[0].field
+                   if result.field_errors else "invalid")
+    return _to(routes.SETTINGS, people=done)
 
 
 @router.post("/people")
 async def add_person(request: Request) -> RedirectResponse:
     """The admin adds someone with a first password (a form post: no password in the
     live connection)."""
-    if not origin_allowed(request):
-        return _to(routes.SETTINGS, people="origin")
-    if not await _admin(request):
-        return _to(routes.LOGIN)
-    form = await request.form()
-    result = await create_user(form.get("username"), form.get("password"))
-    if not result.ok:
-        return _to(routes.SETTINGS, people=result.field_errors[0].field
-                   if result.field_errors else "invalid")
-    return _to(routes.SETTINGS, people="added")
+    return await _as_admin(
+        request, lambda form: create_user(form.get("username"), form.get("password")), "added")
 
 
 @router.post("/people/password")
 async def reset_password(request: Request) -> RedirectResponse:
-    if not origin_allowed(request):
-        return _to(routes.SETTINGS, people="origin")
-    if not await _admin(request):
-        return _to(routes.LOGIN)
-    form = await request.form()
-    result = await set_password_by_admin(form.get("user_id"), form.get("password"))
-    if not result.ok:
-        return _to(routes.SETTINGS, people=result.field_errors[0].field
-                   if result.field_errors else "invalid")
-    return _to(routes.SETTINGS, people="reset")
+    """The admin sets a new password for someone who lost theirs."""
+    return await _as_admin(
+        request, lambda form: set_password_by_admin(form.get("user_id"), form.get("password")),
+        "reset")
 
 
 @router.post("/setup")

@@ -46,7 +46,8 @@ def build_api() -> FastAPI:
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @api.post("/api/kie/callback/{token}", tags=["kie"], responses={
+    # `:path`: a token with a "/" in it is an unknown token (404), not a redirect.
+    @api.post("/api/kie/callback/{token:path}", tags=["kie"], responses={
         400: {"description": "not a callback Atelier can read"},
         401: {"description": "bad or stale HMAC signature"},
         404: {"description": "no task has this callback token"},

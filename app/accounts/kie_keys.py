@@ -72,19 +72,23 @@ async def set_personal_kie_key(user_id: Any, key: Any, *,
                                 else "Your Kie key is removed: the shared key is used.")
 
 
-def has_personal_kie_key(user_id: str | None, *, db: sa.Engine | None = None) -> bool:
-    if user_id is None:
-        return False
+def _stored_key(user_id: str, db: sa.Engine | None) -> str | None:
+    """The encrypted key as stored, or None."""
     with Session(db or get_engine()) as session:
-        stored = session.execute(sa.select(UserAccount.kie_key_encrypted)
-                                 .where(UserAccount.id == user_id)).scalar()
-    return stored is not None
+        return session.execute(sa.select(UserAccount.kie_key_encrypted)
+                               .where(UserAccount.id == user_id)).scalar()
 
 
-def key_for_owner(owner_id: str | None, *, db: sa.Engine | None = None) -> str | None:
+def has_personal_kie_key(user_id: str | None, *, db: sa.Engine | None = None) -> bool:
+    return user_id is not None and _stored_key(user_id, db) is not None
+
+
+def key_for_owner(owner_id: str | None, *, db: sa.Engine | None = None,
+                  demo_mode: bool | None = None) -> str | None:
     """The key to send `owner_id`'s requests with when it is not the client's shared one;
-    None in demo mode, where the simulator stands in for Kie and takes the shared key."""
-    if get_settings().demo_mode:
+    None in demo mode (default: the settings'), where the simulator stands in for Kie
+    and takes the shared key."""
+    if get_settings().demo_mode if demo_mode is None else demo_mode:
         return None
     return personal_kie_key(owner_id, db=db)
 
@@ -97,9 +101,7 @@ def personal_kie_key(owner_id: str | None, *, db: sa.Engine | None = None) -> st
     cached = _cache.get(owner_id)
     if cached is not None and now - cached[0] < _CACHE_SECONDS:
         return cached[1]
-    with Session(db or get_engine()) as session:
-        stored = session.execute(sa.select(UserAccount.kie_key_encrypted)
-                                 .where(UserAccount.id == owner_id)).scalar()
+    stored = _stored_key(owner_id, db)
     key = decrypt(stored) if stored else None
     _cache[owner_id] = (now, key)
     return key

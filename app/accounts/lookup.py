@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.accounts.viewer import Viewer
+from app.accounts.viewer import SINGLE_USER, Viewer
 from app.store.db import get_engine
 from app.store.models import UserAccount
 
@@ -14,7 +14,7 @@ def viewer_for_owner(owner_id: str | None, *, db: sa.Engine | None = None) -> Vi
     """The Viewer an API token's owner is: None when the account is gone or disabled.
     A token without an owner (made in single-user mode) acts as the admin."""
     if owner_id is None:
-        return Viewer(user_id=None, username="", is_admin=True)
+        return SINGLE_USER
     with Session(db or get_engine()) as session:
         user = session.get(UserAccount, owner_id)
         if user is None or user.disabled:

@@ -37,9 +37,20 @@ class UserPublic:
     disabled: bool
     created_at: datetime
 
+    @classmethod
+    def of(cls, user: UserAccount) -> UserPublic:
+        return cls(id=user.id, username=user.username, is_admin=user.is_admin,
+                   disabled=user.disabled, created_at=user.created_at)
+
 
 def normalize_username(value: Any) -> str:
     return value.strip().lower() if isinstance(value, str) else ""
+
+
+def _password_problem(password: Any) -> str | None:
+    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        return f"must be {PASSWORD_MIN}–{PASSWORD_MAX} characters"
+    return None
 
 
 def _problems(username: Any, password: Any) -> list[FieldProblem]:
@@ -47,15 +58,35 @@ def _problems(username: Any, password: Any) -> list[FieldProblem]:
     if not USERNAME_PATTERN.fullmatch(normalize_username(username)):
         problems.append(FieldProblem(
             "username", "must be 3–40 characters: letters, digits, '.', '_' or '-'"))
-    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        problems.append(FieldProblem(
-            "password", f"must be {PASSWORD_MIN}–{PASSWORD_MAX} characters"))
+    if (problem := _password_problem(password)) is not None:
+        problems.append(FieldProblem("password", problem))
     return problems
+
+
+def _any_account(session: Session) -> bool:
+    return session.execute(sa.select(UserAccount.id).limit(1)).first() is not None
+
+
+def _account(session: Session, user_id: Any) -> UserAccount | None:
+    return session.get(UserAccount, user_id) if isinstance(user_id, str) else None
+
+
+def _replace_password(session: Session, user: UserAccount, new: str,
+                      keep_session: str | None = None) -> None:
+    """Store the new hash and end the person's sessions (but `keep_session`'s): a
+    session stolen with the old password dies with it."""
+    user.password_hash = hash_password(new)
+    session.add(user)
+    ended = sa.delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_session:
+        ended = ended.where(UserSession.token_hash != session_digest(keep_session))
+    session.execute(ended)
+    session.commit()
 
 
 def has_users(db: sa.Engine | None = None) -> bool:
     with Session(db or get_engine()) as session:
-        return session.execute(sa.select(UserAccount.id).limit(1)).first() is not None
+        return _any_account(session)
 
 
 @never_raises
@@ -67,9 +98,8 @@ async def create_user(username: Any, password: Any, *, is_admin: bool = False,
     if problems:
         return ActionResult.invalid(problems)
     name = normalize_username(username)
-    engine = db or get_engine()
-    with Session(engine) as session:
-        if first_admin and session.execute(sa.select(UserAccount.id).limit(1)).first():
+    with Session(db or get_engine()) as session:
+        if first_admin and _any_account(session):
             return ActionResult.failure(
                 ErrorKind.CONFLICT, "Atelier already has an admin: sign in instead.")
         user = UserAccount(username=name, password_hash=hash_password(password),
@@ -84,8 +114,7 @@ async def create_user(username: Any, password: Any, *, is_admin: bool = False,
                 session.execute(sa.update(table).where(table.owner_id.is_(None))
                                 .values(owner_id=user.id))
         session.commit()
-        public = UserPublic(id=user.id, username=user.username, is_admin=user.is_admin,
-                            disabled=False, created_at=user.created_at)
+        public = UserPublic.of(user)
     return ActionResult.success(public, f"Account '{name}' created.")
 
 
@@ -93,22 +122,15 @@ async def create_user(username: Any, password: Any, *, is_admin: bool = False,
 async def change_password(user_id: Any, current: Any, new: Any, *, keep_session: str | None = None,
                           db: sa.Engine | None = None) -> ActionResult[str]:
     """A person's new password, given their current one. Every other session of theirs
-    ends (a stolen session dies with the old password); `keep_session`'s token stays."""
-    problems = [p for p in _problems("placeholder", new) if p.field == "password"]
-    if problems:
-        return ActionResult.invalid([FieldProblem("new_password", problems[0].message)])
+    ends; `keep_session`'s token (the one asking) stays."""
+    if (problem := _password_problem(new)) is not None:
+        return ActionResult.invalid([FieldProblem("new_password", problem)])
     with Session(db or get_engine()) as session:
-        user = session.get(UserAccount, user_id) if isinstance(user_id, str) else None
+        user = _account(session, user_id)
         if user is None or not isinstance(current, str) \
                 or not password_matches(user.password_hash, current[:PASSWORD_MAX]):
             return ActionResult.invalid([FieldProblem("current_password", "is not right")])
-        user.password_hash = hash_password(new)
-        session.add(user)
-        others = sa.delete(UserSession).where(UserSession.user_id == user.id)
-        if keep_session:
-            others = others.where(UserSession.token_hash != session_digest(keep_session))
-        session.execute(others)
-        session.commit()
+        _replace_password(session, user, new, keep_session)
     return ActionResult.success(user_id, "Password changed; your other sign-ins have ended.")
 
 
@@ -116,17 +138,13 @@ async def change_password(user_id: Any, current: Any, new: Any, *, keep_session:
 async def set_password_by_admin(user_id: Any, new: Any, *,
                                 db: sa.Engine | None = None) -> ActionResult[str]:
     """A new first password for someone who lost theirs; their sessions end."""
-    problems = [p for p in _problems("placeholder", new) if p.field == "password"]
-    if problems:
-        return ActionResult.invalid(problems)
+    if (problem := _password_problem(new)) is not None:
+        return ActionResult.invalid([FieldProblem("password", problem)])
     with Session(db or get_engine()) as session:
-        user = session.get(UserAccount, user_id) if isinstance(user_id, str) else None
+        user = _account(session, user_id)
         if user is None:
             return ActionResult.failure(ErrorKind.NOT_FOUND, "No such account.")
-        user.password_hash = hash_password(new)
-        session.add(user)
-        session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
-        session.commit()
+        _replace_password(session, user, new)
     return ActionResult.success(user_id, "New password set; hand it over.")
 
 
@@ -134,9 +152,7 @@ async def set_password_by_admin(user_id: Any, new: Any, *,
 async def list_users(db: sa.Engine | None = None) -> ActionResult[list[UserPublic]]:
     with Session(db or get_engine()) as session:
         rows = session.exec(select(UserAccount).order_by(UserAccount.created_at)).all()
-        return ActionResult.success([
-            UserPublic(id=row.id, username=row.username, is_admin=row.is_admin,
-                       disabled=row.disabled, created_at=row.created_at) for row in rows])
+        return ActionResult.success([UserPublic.of(row) for row in rows])
 
 
 @never_raises
@@ -144,7 +160,7 @@ async def set_user_disabled(user_id: Any, disabled: bool, *,
                             db: sa.Engine | None = None) -> ActionResult[str]:
     """Disabling signs the person out everywhere; their work stays."""
     with Session(db or get_engine()) as session:
-        user = session.get(UserAccount, user_id) if isinstance(user_id, str) else None
+        user = _account(session, user_id)
         if user is None:
             return ActionResult.failure(ErrorKind.NOT_FOUND, "No such account.")
         if user.is_admin and disabled:

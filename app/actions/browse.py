@@ -19,7 +19,7 @@ from app.actions.inputs import ID_MAX, is_task_id, unstorable_text
 from app.actions.result import ActionResult, ErrorKind, FieldProblem, never_raises
 from app.actions.tasks import TAG_MAX, UNSTORABLE
 from app.store.db import get_engine
-from app.store.ownership import visible
+from app.store.ownership import visible, visible_clauses
 from app.store.filters import SearchScan, TaskFilter, fts5_query
 from app.store.models import GenerationTask, TaskEvent
 from app.store.search import search_terms
@@ -403,9 +403,8 @@ async def task_events(task_id: Any, *, owner_id: str | None = None,
 def count_active(db: sa.Engine | None = None, owner_id: str | None = None) -> int:
     with Session(db or get_engine()) as session:
         query = sa.select(sa.func.count()).select_from(GenerationTask).where(
-            GenerationTask.status.in_(ACTIVE_STATUSES))
-        if owner_id is not None:
-            query = query.where(GenerationTask.owner_id == owner_id)
+            GenerationTask.status.in_(ACTIVE_STATUSES),
+            *visible_clauses(GenerationTask.owner_id, owner_id))
         return int(session.execute(query).scalar_one())
 
 

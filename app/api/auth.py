@@ -16,6 +16,7 @@ from app.accounts.sessions import token_from_cookie_header, viewer_for_token
 from app.accounts.viewer import SINGLE_USER, Viewer
 from app.actions.tokens import authenticate
 from app.settings import get_settings
+from app.store.models import ApiToken
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from the Settings page")
 
@@ -23,7 +24,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API token from the Settin
 @dataclass(frozen=True)
 class ApiCaller:
     token_id: str
-    # Whose the tasks this caller creates are; None in single-user mode.
+    # Who owns what this caller creates; None in single-user mode.
     owner_id: str | None
     # Whose tasks it reads and changes: its owner's, or everyone's (None) for the admin.
     sees: str | None
@@ -39,15 +40,21 @@ async def require_token(
 ) -> ApiCaller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
-    row = await run_in_threadpool(authenticate, credentials.credentials)
-    if row is None:
+    found = await run_in_threadpool(_token_and_viewer, credentials.credentials)
+    if found is None:
         raise NotAuthenticated()
-    viewer = await run_in_threadpool(viewer_for_owner, row.owner_id)
-    if viewer is None:  # the owner's account was disabled or removed
-        raise NotAuthenticated()
+    row, viewer = found
     caller = ApiCaller(token_id=row.id, owner_id=row.owner_id, sees=viewer.sees)
     request.state.caller = caller
     return caller
+
+
+def _token_and_viewer(token: str) -> tuple[ApiToken, Viewer] | None:
+    """A live token and the person it acts for; None when the token is unknown or
+    revoked, or its owner's account is disabled or gone (blocking: database reads)."""
+    row = authenticate(token)
+    viewer = viewer_for_owner(row.owner_id) if row is not None else None
+    return (row, viewer) if viewer is not None else None
 
 
 def request_viewer(request: Request) -> Viewer | None:
@@ -61,9 +68,8 @@ def request_viewer(request: Request) -> Viewer | None:
         return viewer
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token:
-        row = authenticate(token.strip())
-        if row is not None:
-            return viewer_for_owner(row.owner_id)
+        found = _token_and_viewer(token.strip())
+        return found[1] if found is not None else None
     return None
 
 

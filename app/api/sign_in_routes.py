@@ -17,11 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from app import routes
 from app.accounts.kie_keys import set_personal_kie_key
-from app.accounts.sessions import (COOKIE_NAME, end_session, token_from_cookie_header,
-                                   viewer_for_token)
+from app.accounts.sessions import (COOKIE_NAME, end_session, start_session,
+                                   token_from_cookie_header, viewer_for_token)
 from app.accounts.sign_in import sign_in
 from app.accounts.users import change_password, create_user, has_users, set_password_by_admin
-from app.actions.result import ErrorKind
+from app.accounts.viewer import Viewer
+from app.actions.result import ActionResult, ErrorKind
 from app.loopback import is_loopback_host
 from app.settings import get_settings
 
@@ -44,6 +45,19 @@ def origin_allowed(request: Request) -> bool:
 
 def _to(path: str, **query: str) -> RedirectResponse:
     return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
+
+
+def _cookie_token(request: Request) -> str | None:
+    return token_from_cookie_header(request.headers.get("cookie"))
+
+
+async def _signed_in_viewer(token: str | None) -> Viewer | None:
+    return await run_in_threadpool(viewer_for_token, token)
+
+
+def _first_field(result: ActionResult, otherwise: str) -> str:
+    """The field a refusal names (for `?…=` on the page shown next)."""
+    return result.field_errors[0].field if result.field_errors else otherwise
 
 
 def _signed_in(request: Request, token: str) -> RedirectResponse:
@@ -73,7 +87,7 @@ async def login(request: Request) -> RedirectResponse:
 async def logout(request: Request) -> RedirectResponse:
     if not origin_allowed(request):
         return _to(routes.CREATE)
-    token = token_from_cookie_header(request.headers.get("cookie"))
+    token = _cookie_token(request)
     if token:
         await run_in_threadpool(end_session, token)
     response = _to(routes.LOGIN, note="signed-out")
@@ -87,8 +101,7 @@ async def save_kie_key(request: Request) -> RedirectResponse:
     the key travels once, over HTTP, and never through the page's live connection."""
     if not origin_allowed(request):
         return _to(routes.SETTINGS, kie_key="origin")
-    viewer = await run_in_threadpool(
-        viewer_for_token, token_from_cookie_header(request.headers.get("cookie")))
+    viewer = await _signed_in_viewer(_cookie_token(request))
     if viewer is None or viewer.user_id is None:
         return _to(routes.LOGIN)
     form = await request.form()
@@ -103,8 +116,8 @@ async def new_password(request: Request) -> RedirectResponse:
     """Change one's own password (the current one is asked for)."""
     if not origin_allowed(request):
         return _to(routes.SETTINGS, password="origin")
-    token = token_from_cookie_header(request.headers.get("cookie"))
-    viewer = await run_in_threadpool(viewer_for_token, token)
+    token = _cookie_token(request)
+    viewer = await _signed_in_viewer(token)
     if viewer is None or viewer.user_id is None:
         return _to(routes.LOGIN)
     form = await request.form()
@@ -113,8 +126,7 @@ async def new_password(request: Request) -> RedirectResponse:
     result = await change_password(viewer.user_id, form.get("current_password"),
                                    form.get("new_password"), keep_session=token)
     if not result.ok:
-        return _to(routes.SETTINGS, password=result.field_errors[0].field
-                   if result.field_errors else "invalid")
+        return _to(routes.SETTINGS, password=_first_field(result, "invalid"))
     return _to(routes.SETTINGS, password="changed")
 
 
@@ -123,14 +135,12 @@ async def _as_admin(request: Request, change, done: str) -> RedirectResponse:
     the action; its outcome is named in `?people=` on the Settings page."""
     if not origin_allowed(request):
         return _to(routes.SETTINGS, people="origin")
-    viewer = await run_in_threadpool(
-        viewer_for_token, token_from_cookie_header(request.headers.get("cookie")))
+    viewer = await _signed_in_viewer(_cookie_token(request))
     if viewer is None or not viewer.is_admin:
         return _to(routes.LOGIN)
     result = await change(await request.form())
     if not result.ok:
-        return _to(routes.SETTINGS, people=result.field_errors[0].field
-                   if result.field_errors else "invalid")
+        return _to(routes.SETTINGS, people=_first_field(result, "invalid"))
     return _to(routes.SETTINGS, people=done)
 
 
@@ -166,7 +176,6 @@ async def setup(request: Request) -> RedirectResponse:
         return _to(routes.SETUP, error="mismatch")
     created = await create_user(form.get("username"), form.get("password"), first_admin=True)
     if not created.ok:
-        field = created.field_errors[0].field if created.field_errors else "conflict"
-        return _to(routes.SETUP, error=field)
-    result = await sign_in(form.get("username"), form.get("password"), client_address(request))
-    return _signed_in(request, result.data) if result.ok else _to(routes.LOGIN)
+        return _to(routes.SETUP, error=_first_field(created, "conflict"))
+    # Just made with this password: a session, without checking the password again.
+    return _signed_in(request, await run_in_threadpool(start_session, created.data.id))

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.accounts.kie_keys import personal_kie_key
+from app.accounts.kie_keys import key_for_owner
 from app.engine import metrics
 from app.engine.apply import apply_snapshot, describe_elapsed, fail_task
 from app.engine.claims import (
@@ -348,12 +348,9 @@ class Engine:
             self.limiter.settle(slot)
 
     def _personal_key(self, owner_id: str | None) -> str | None:
-        """The owner's own Kie key, if they set one (None: the client's shared key). In
-        demo mode the simulator stands in for Kie, and takes only the shared key."""
-        if self.settings.demo_mode:
-            return None
-        # Not key_for_owner(): the engine is run with its own settings object.
-        return personal_kie_key(owner_id, db=self.db)
+        """The owner's own Kie key, if they set one (None: the client's shared key);
+        demo mode as the engine's own settings say."""
+        return key_for_owner(owner_id, db=self.db, demo_mode=self.settings.demo_mode)
 
     async def _send_create(self, task_id: str) -> None:
         task = load_detached(self.db, GenerationTask, task_id)

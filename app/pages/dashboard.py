@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import reflex as rx
 
 from app import routes
+from app.accounts.viewer import Viewer
 from app.actions.stats import daily_report, failure_reasons, model_stats
 from app.components.layout import page
 from app.pages.access import SignedInState, to_sign_in
@@ -46,8 +47,8 @@ class DashboardState(SignedInState):
     error: str = ""
     _loaded_at: float = 0.0
 
-    async def _load(self) -> None:
-        viewer = self.viewer()
+    async def _load(self, viewer: Viewer | None = None) -> None:
+        viewer = viewer or self.viewer()
         if viewer is None:
             self.error = "You are signed out: reload the page to sign in."
             return
@@ -85,10 +86,11 @@ class DashboardState(SignedInState):
 
     @rx.event
     async def on_load(self):
-        if self.viewer() is None:
+        viewer = self.viewer()
+        if viewer is None:
             return to_sign_in()
         await mark_visible(self, routes.DASHBOARD)
-        await self._load()
+        await self._load(viewer)
 
     async def refresh_live(self) -> None:
         """Called by LiveState's watcher: finished tasks change the figures."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
+from app.accounts.kie_keys import has_personal_kie_key
+from app.accounts.viewer import Viewer
 from app.actions.tokens import create_api_token, list_api_tokens, revoke_api_token
 from app.components.badges import relative_time
 from app.components.native_form import native_form
@@ -15,7 +17,6 @@ from app.components.layout import page
 from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.pages.people import PeopleState, people_section
-from app.accounts.kie_keys import has_personal_kie_key
 from app.pages.view_data import iso
 from app.settings import get_settings
 
@@ -49,12 +50,8 @@ class SettingsState(SignedInState):
     kie_key_note: str = ""
     password_note: str = ""
 
-    async def _load_tokens(self) -> None:
-        viewer = self.viewer()
-        result = await list_api_tokens(owner_id=viewer.owner_for_new) if viewer else None
-        if result is None:
-            self.tokens = []
-            return
+    async def _load_tokens(self, viewer: Viewer) -> None:
+        result = await list_api_tokens(owner_id=viewer.owner_for_new)
         self.tokens = [{"id": t.id, "name": t.name, "prefix": t.prefix + "…",
                         "created_at": iso(t.created_at), "last_used_at": iso(t.last_used_at)}
                        for t in result.data] if result.ok else []
@@ -86,7 +83,7 @@ class SettingsState(SignedInState):
                 self.history_notes.append([
                     "Next cleanup", f"would delete {report.tasks:,} tasks and {report.files:,} "
                                     f"files ({report.bytes / 1e6:,.1f} MB)"])
-        await self._load_tokens()
+        await self._load_tokens(viewer)
         self.personal_key_set = has_personal_kie_key(viewer.user_id)
         self.kie_key_note = KIE_KEY_NOTES.get(
             self.router.url.query_parameters.get("kie_key", ""), "")
@@ -110,7 +107,7 @@ class SettingsState(SignedInState):
             return
         self.error, self.new_token_name = "", ""
         self.fresh_token = result.data.token
-        await self._load_tokens()
+        await self._load_tokens(viewer)
 
     @rx.event
     def dismiss_token(self):
@@ -122,7 +119,7 @@ class SettingsState(SignedInState):
         if viewer is None:
             return to_sign_in()
         result = await revoke_api_token(token_id, owner_id=viewer.owner_for_new)
-        await self._load_tokens()
+        await self._load_tokens(viewer)
         return rx.toast.info(result.message) if result.ok else rx.toast.error(result.message)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
-from app.components.layout import page
 from app.accounts.kie_keys import key_for_owner
+from app.components.layout import page
 from app.pages.access import SignedInState, to_sign_in
 from app.pages.live import mark_visible
 from app.engine import metrics
@@ -32,7 +32,8 @@ class StatusState(SignedInState):
 
     @rx.event
     async def on_load(self):
-        if self.viewer() is None:
+        viewer = self.viewer()
+        if viewer is None:
             return to_sign_in()
         await mark_visible(self, routes.STATUS)
         runtime = get_runtime()
@@ -43,7 +44,7 @@ class StatusState(SignedInState):
         self.callback_url = f"{base}/api/kie/callback/<per-task token>" if base else ""
         self.callbacks_received = _callbacks_received()
         try:
-            own_key = key_for_owner(self.viewer().user_id if self.viewer() else None)
+            own_key = key_for_owner(viewer.user_id)
             credits = await runtime.client.get_credits(api_key=own_key)
             self.credits = f"{credits:,.1f}" + (" (your own key)" if own_key else "")
         except KieError as error:

@@ -55,8 +55,9 @@ class TaskDetailState(SignedInState):
     def _task_id(self) -> str:
         return self.router.url.query_parameters.get("id", "")
 
-    async def _load(self, refresh: bool) -> None:
-        result = await query_generation_task(self._task_id(), refresh=refresh, owner_id=self.sees())
+    async def _load(self, refresh: bool, sees: str | None) -> None:
+        """The task as `sees` (the handler's one look at who is signed in) may read it."""
+        result = await query_generation_task(self._task_id(), refresh=refresh, owner_id=sees)
         if not result.ok:
             self.not_found, self.task, self.results, self.events = True, {}, [], []
             return
@@ -72,25 +73,28 @@ class TaskDetailState(SignedInState):
         self.extra_results = [[role, url] for role, urls in task.extra_outputs.items()
                               for url in urls]
         self.advice = FAILURE_ADVICE.get(task.fail_code or "", DEFAULT_ADVICE)
-        events = await task_events(task.id, owner_id=self.sees())
+        events = await task_events(task.id, owner_id=sees)
         self.events = [event_row(e) for e in events.data] if events.ok else []
 
     @rx.event
     async def on_load(self):
-        if self.viewer() is None:
+        viewer = self.viewer()
+        if viewer is None:
             return to_sign_in()
         await mark_visible(self, routes.TASK)
-        await self._load(refresh=True)
+        await self._load(refresh=True, sees=viewer.sees)
 
     async def refresh_live(self) -> None:
         """Called by LiveState's watcher (under this client's state lock)."""
         if self.task:
-            await self._load(refresh=False)
+            await self._load(refresh=False, sees=self.sees())
 
     @rx.event
     async def toggle_favourite(self):
-        result = await set_favourite(self._task_id(), self.task.get("favourite", "") == "", owner_id=self.sees())
-        await self._load(refresh=False)
+        sees = self.sees()
+        result = await set_favourite(self._task_id(), self.task.get("favourite", "") == "",
+                                     owner_id=sees)
+        await self._load(refresh=False, sees=sees)
         if not result.ok:
             return rx.toast.error(result.message)
 
@@ -100,29 +104,33 @@ class TaskDetailState(SignedInState):
 
     @rx.event
     async def save_tags(self):
-        result = await set_tags(self._task_id(), split_tags(self.tags_text), owner_id=self.sees())
-        await self._load(refresh=False)
+        sees = self.sees()
+        result = await set_tags(self._task_id(), split_tags(self.tags_text), owner_id=sees)
+        await self._load(refresh=False, sees=sees)
         return rx.toast.info("Tags saved") if result.ok else rx.toast.error(result.message)
 
     @rx.event
     async def choose(self, position: str):
         chosen = next((r for r in self.results if r["position"] == position), None)
         picked = None if chosen and chosen["chosen"] else int(position)
-        result = await select_result(self._task_id(), picked, owner_id=self.sees())
-        await self._load(refresh=False)
+        sees = self.sees()
+        result = await select_result(self._task_id(), picked, owner_id=sees)
+        await self._load(refresh=False, sees=sees)
         if not result.ok:
             return rx.toast.error(result.message)
 
     @rx.event
     async def stop_tracking(self):
-        result = await cancel_task(self._task_id(), owner_id=self.sees())
-        await self._load(refresh=False)
+        sees = self.sees()
+        result = await cancel_task(self._task_id(), owner_id=sees)
+        await self._load(refresh=False, sees=sees)
         return rx.toast.info("Stopped tracking") if result.ok else rx.toast.error(result.message)
 
     @rx.event
     async def retry(self):
-        result = await retry_unknown_submission(self._task_id(), owner_id=self.sees())
-        await self._load(refresh=False)
+        sees = self.sees()
+        result = await retry_unknown_submission(self._task_id(), owner_id=sees)
+        await self._load(refresh=False, sees=sees)
         return rx.toast.info("Queued again") if result.ok else rx.toast.error(result.message)
 
     @rx.event

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import reflex as rx
 
 from app import routes
+from app.accounts.viewer import Viewer
 from app.actions.batches import batch_status, cancel_batch
 from app.actions.browse import list_generation_tasks
 from app.actions.inputs import is_task_id
@@ -75,20 +76,22 @@ class TasksState(SignedInState):
     # How many pages are on screen, so a live refresh keeps the same depth.
     _pages: int = 1
 
-    async def _load(self, append: bool = False) -> None:
-        viewer = self.viewer()
+    async def _load(self, append: bool = False, viewer: Viewer | None = None) -> None:
+        """One look at who is signed in (or the handler's) serves the list, the export
+        links and the batch banner."""
+        viewer = viewer or self.viewer()
+        sees = NOBODY if viewer is None else viewer.sees
         filters = self._filters()
-        result = await list_generation_tasks(owner_id=self.sees(),
-            **filters, sort=self.sort, limit=PAGE_SIZE * (1 if append else self._pages),
+        result = await list_generation_tasks(
+            owner_id=sees, **filters, sort=self.sort, limit=PAGE_SIZE * (1 if append else self._pages),
             after=self.next_cursor if append else None)
         as_text = {"statuses": ",".join(filters["statuses"]),
                    **{k: _as_text(v) for k, v in filters.items() if k != "statuses"}}
         # The link names whose tasks and whom it is for; only that person can use it.
-        as_text.update(owner=viewer.sees or "" if viewer else NOBODY,
-                       **{"for": viewer.user_id or "" if viewer else NOBODY})
+        as_text.update(owner=sees or "", **{"for": viewer.user_id or "" if viewer else NOBODY})
         self.export_csv = export_link("csv", as_text)
         self.export_json = export_link("json", as_text)
-        await self._load_batch()
+        await self._load_batch(sees)
         if not result.ok:
             self.error = result.message
             return
@@ -108,11 +111,11 @@ class TasksState(SignedInState):
             tag=self.tag.strip() or None, favourite=True if self.favourites_only else None,
             batch_id=self.batch_id or None)
 
-    async def _load_batch(self) -> None:
+    async def _load_batch(self, sees: str | None) -> None:
         if not self.batch_id:
             self.batch = {}
             return
-        result = await batch_status(self.batch_id, owner_id=self.sees())
+        result = await batch_status(self.batch_id, owner_id=sees)
         if not result.ok:
             self.batch = {}
             return
@@ -127,18 +130,22 @@ class TasksState(SignedInState):
 
     @rx.event
     async def on_load(self):
-        if self.viewer() is None:
+        viewer = self.viewer()
+        if viewer is None:
             return to_sign_in()
         await mark_visible(self, routes.TASKS)
         self._pages = 1
         wanted = self.router.url.query_parameters.get("batch", "")
         self.batch_id = wanted if is_task_id(wanted) else ""
-        await self._load()
+        await self._load(viewer=viewer)
 
     @rx.event
     async def cancel_batch(self):
-        result = await cancel_batch(self.batch_id, owner_id=self.sees())
-        await self._load()
+        viewer = self.viewer()
+        if viewer is None:
+            return to_sign_in()
+        result = await cancel_batch(self.batch_id, owner_id=viewer.sees)
+        await self._load(viewer=viewer)
         return rx.toast.info(result.message) if result.ok else rx.toast.error(result.message)
 
     async def refresh_live(self) -> None:

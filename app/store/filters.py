@@ -12,6 +12,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import ColumnElement
 
 from app.store.models import GenerationTask
+from app.store.ownership import visible_clauses
 from app.store.search import matches_search, search_terms
 from app.store.sql import json_array_contains
 from app.store.status import TaskStatus
@@ -73,9 +74,7 @@ class TaskFilter:
             query = query.where(task.batch_id == self.batch_id)
         if self.favourite is not None:
             query = query.where(task.favourite.is_(self.favourite))
-        if self.owner_id is not None:
-            query = query.where(task.owner_id == self.owner_id)
-        return query
+        return query.where(*visible_clauses(task.owner_id, self.owner_id))
 
 
 def _has_tag(tag: str, dialect_name: str) -> ColumnElement[bool]:

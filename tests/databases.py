@@ -6,9 +6,11 @@ reached the PostgreSQL cases are skipped with a loud reason, never silently.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -65,3 +67,21 @@ def count(db: sa.Engine, model, *where) -> int:
         for condition in where:
             query = query.where(condition)
         return int(connection.execute(query).scalar_one())
+
+
+def each_migrated_database() -> Iterator[tuple[str, sa.Engine]]:
+    """("SQLite", engine) on a fresh temporary file, then ("PostgreSQL", engine) on a fresh
+    database when PostgreSQL runs here; each migrated to head and disposed after its turn."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = migrate_to_head(f"sqlite:///{Path(folder) / 'bench.db'}")
+        try:
+            yield "SQLite", db
+        finally:
+            db.dispose()
+    if postgres_available():
+        with fresh_postgres_url() as url:
+            db = migrate_to_head(url)
+            try:
+                yield "PostgreSQL", db
+            finally:
+                db.dispose()

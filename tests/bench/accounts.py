@@ -12,9 +12,7 @@ list narrowed to one person, each against a baseline measured in the same run.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 
 from sqlmodel import Session
 
@@ -25,7 +23,7 @@ from app.accounts.users import create_user
 from app.actions.browse import list_generation_tasks
 from app.store.models import GenerationTask
 from tests.bench.report import Section, median, percentile
-from tests.databases import fresh_postgres_url, migrate_to_head, postgres_available
+from tests.databases import each_migrated_database
 from tests.factories import make_task
 
 PASSWORD = "a long enough password"
@@ -80,22 +78,11 @@ async def measure(checks: int = 1000, sign_ins: int = 30, tasks: int = 20_000) -
     section = Section("Accounts: session check, sign-in, one person's task list",
                       "make bench  (tests/bench/accounts.py; ATELIER_BENCH_ONLY=accounts)")
     rows = []
-    databases = [("SQLite", None)]
-    if postgres_available():
-        databases.append(("PostgreSQL", "pg"))
     labels = {"check": ("session check", "read one task by id"),
               "sign_in": ("sign-in", "argon2id verify alone"),
               "list": ("a person's first page", "the admin's first page")}
-    for label, kind in databases:
-        if kind is None:
-            db = migrate_to_head(f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")
-            figures = await _measure(db, checks, sign_ins, tasks)
-            db.dispose()
-        else:
-            with fresh_postgres_url() as url:
-                db = migrate_to_head(url)
-                figures = await _measure(db, checks, sign_ins, tasks)
-                db.dispose()
+    for label, db in each_migrated_database():
+        figures = await _measure(db, checks, sign_ins, tasks)
         for key, (baseline, measured) in figures.items():
             what, against = labels[key]
             rows.append([label, what, f"{median(measured):.2f}", f"{percentile(measured, 0.95):.2f}",

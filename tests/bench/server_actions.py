@@ -9,17 +9,15 @@ first event in one transaction.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 from sqlmodel import Session
 
 from app.actions.tasks import create_generation_task
 from app.store.transitions import record_creation
 from tests.bench.report import Section, median, percentile
-from tests.databases import fresh_postgres_url, migrate_to_head, postgres_available
+from tests.databases import each_migrated_database
 from tests.factories import make_task
 
 PARAMS = {"prompt": "a lighthouse at dusk, oil on canvas", "aspect_ratio": "16:9"}
@@ -54,20 +52,8 @@ async def measure(count: int = 1000) -> Section:
     section = Section("Server action overhead: create_generation_task",
                       "make bench  (tests/bench/server_actions.py)")
     rows = []
-    databases = [("SQLite", None)]
-    if postgres_available():
-        databases.append(("PostgreSQL", "pg"))
-    for label, kind in databases:
-        if kind is None:
-            url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-            db = migrate_to_head(url)
-            baseline, action, per_second = await _measure(db, count)
-            db.dispose()
-        else:
-            with fresh_postgres_url() as url:
-                db = migrate_to_head(url)
-                baseline, action, per_second = await _measure(db, count)
-                db.dispose()
+    for label, db in each_migrated_database():
+        baseline, action, per_second = await _measure(db, count)
         rows.append([label, f"{median(baseline):.2f}", f"{median(action):.2f}",
                      f"{percentile(action, 0.99):.2f}", f"{median(action) / median(baseline):.2f}",
                      f"{median(action) - median(baseline):.2f}", f"{per_second:.0f}"])
